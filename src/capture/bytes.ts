@@ -114,3 +114,10 @@ export function latin1Lower(b: Uint8Array, start = 0, end = b.length): string {
   }
   return s;
 }
+
+/** latin1 string of a view, case kept (paths). */
+export function latin1(b: Uint8Array, start = 0, end = b.length): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
