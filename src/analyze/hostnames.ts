@@ -1,0 +1,156 @@
+/**
+ * Hostname → endpoint rule. Called once per observation (not per packet), up to ~100k/s.
+ *
+ * Precedence (the most specific rule wins; first hit in this order):
+ * 1. Exact names, including every brace expansion (`s07.upd.kaspersky.com`).
+ * 2. Then the name's proper label suffixes, longest first (`a.b.kaspersky.com` tries
+ *    `b.kaspersky.com`, then `kaspersky.com`). At each suffix S:
+ *    a. label-wildcard patterns whose literal tail is S (`ksn-*-geo.kaspersky-labs.com`
+ *       under `kaspersky-labs.com`): fixed-depth before `*.`-prefixed, then more literal
+ *       characters first, then the later rule first;
+ *    b. the subdomain pattern `*.S`.
+ * 3. No match.
+ * So catch-alls like `*.kaspersky.com` only see names no specific row claims. When two rules
+ * list the same concrete pattern, the later rule wins (the config puts user rules after the
+ * defaults, so a user file can re-classify a default name).
+ *
+ * Cost per name: one exact lookup; one lookup of the last two labels in a set of known roots,
+ * which rejects nearly all non-Kaspersky traffic; then one map lookup per suffix, at most as
+ * many as the longest indexed suffix has labels. Regexes run only under their own suffix.
+ */
+import { MAX_NAME_LEN } from './rules.js';
+import type { Category, CompiledRule, Confidence, Severity } from './rules.js';
+
+export interface RuleMatch {
+  /** The rule's id (alert `rule.name`). */
+  readonly id: string;
+  /** The pattern as written in the config (e.g. `s{00..19}.upd.kaspersky.com`), not the expansion. */
+  readonly pattern: string;
+  readonly category: Category;
+  readonly severity: Severity;
+  readonly confidence: Confidence;
+}
+
+/** Lower-case and strip one trailing dot: the form the observation contract uses. */
+export function normalizeHostname(s: string): string {
+  const n = s.length;
+  const t = n > 0 && s.charCodeAt(n - 1) === 0x2e ? s.slice(0, n - 1) : s;
+  return t.toLowerCase();
+}
+
+interface Wild {
+  readonly re: RegExp;
+  readonly anyDepth: boolean;
+  readonly literalChars: number;
+  readonly order: number;
+  readonly match: RuleMatch;
+}
+
+interface SuffixEntry {
+  wild: Wild[];
+  sub: RuleMatch | undefined;
+}
+
+function lastTwoLabels(s: string): string {
+  const last = s.lastIndexOf('.');
+  const second = last < 0 ? -1 : s.lastIndexOf('.', last - 1);
+  return second < 0 ? s : s.slice(second + 1);
+}
+
+export class Matcher {
+  private readonly exact = new Map<string, RuleMatch>();
+  private readonly bySuffix = new Map<string, SuffixEntry>();
+  /** Last two labels of every indexed suffix: a name outside them cannot match a wildcard. */
+  private readonly roots = new Set<string>();
+  /** Labels in the longest indexed suffix: bounds the suffix walk. */
+  private readonly maxSuffixLabels: number;
+  /** Dot positions of the current name, reused across calls (match is synchronous). */
+  private readonly dots: Int32Array;
+
+  constructor(rules: readonly CompiledRule[]) {
+    let order = 0;
+    let maxLabels = 0;
+    for (const rule of rules) {
+      for (const p of rule.patterns) {
+        // One frozen result object per (rule, pattern): match() never allocates one.
+        const match: RuleMatch = Object.freeze({
+          id: rule.id,
+          pattern: p.source,
+          category: rule.category,
+          severity: rule.severity,
+          confidence: rule.confidence,
+        });
+        for (const f of p.forms) {
+          if (f.kind === 'exact') {
+            this.exact.set(f.text, match); // later rule wins
+            continue;
+          }
+          const entry = this.entry(f.suffix);
+          maxLabels = Math.max(maxLabels, f.suffix.split('.').length);
+          this.roots.add(lastTwoLabels(f.suffix));
+          if (f.kind === 'subdomain') {
+            entry.sub = match;
+          } else {
+            const wild = { re: new RegExp(f.regex), anyDepth: f.anyDepth, literalChars: f.literalChars, order: order++, match };
+            const same = entry.wild.findIndex((w) => w.re.source === wild.re.source);
+            if (same >= 0) entry.wild.splice(same, 1);
+            entry.wild.push(wild);
+          }
+        }
+      }
+    }
+    for (const e of this.bySuffix.values()) {
+      e.wild.sort(
+        (a, b) =>
+          Number(a.anyDepth) - Number(b.anyDepth) || b.literalChars - a.literalChars || b.order - a.order,
+      );
+    }
+    this.maxSuffixLabels = maxLabels;
+    this.dots = new Int32Array(Math.max(maxLabels, 2) + 1);
+  }
+
+  private entry(suffix: string): SuffixEntry {
+    let e = this.bySuffix.get(suffix);
+    if (e === undefined) {
+      e = { wild: [], sub: undefined };
+      this.bySuffix.set(suffix, e);
+    }
+    return e;
+  }
+
+  /** The most specific rule for `name` (any case, optional trailing dot), or undefined. */
+  match(name: string): RuleMatch | undefined {
+    if (name.length === 0 || name.length > MAX_NAME_LEN + 1) return undefined;
+    const n = normalizeHostname(name);
+    if (n.length === 0 || n.length > MAX_NAME_LEN || n.charCodeAt(0) === 0x2e) return undefined;
+    const hit = this.exact.get(n);
+    if (hit !== undefined) return hit;
+
+    // Indexed suffixes have >= 2 labels and must be proper suffixes, so the name needs >= 3.
+    const last = n.lastIndexOf('.');
+    if (last <= 0) return undefined;
+    const second = n.lastIndexOf('.', last - 1);
+    if (second <= 0) return undefined;
+    const root = n.slice(second + 1);
+    if (!this.roots.has(root)) return undefined;
+
+    // dots[k] = index of the dot in front of the k-label suffix.
+    const dots = this.dots;
+    dots[2] = second;
+    let top = 2;
+    let pos = second;
+    while (top < this.maxSuffixLabels) {
+      const d = n.lastIndexOf('.', pos - 1);
+      if (d <= 0) break;
+      dots[++top] = d;
+      pos = d;
+    }
+    for (let k = top; k >= 2; k--) {
+      const e = this.bySuffix.get(k === 2 ? root : n.slice((dots[k] ?? 0) + 1));
+      if (e === undefined) continue;
+      for (const w of e.wild) if (w.re.test(n)) return w.match;
+      if (e.sub !== undefined) return e.sub;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,321 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { Matcher } from '../src/analyze/hostnames.js';
+import { CATEGORIES } from '../src/analyze/rules.js';
+import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig, parseTimestamp } from '../src/config.js';
+import { KasmonError } from '../src/errors.js';
+
+const FILE = 'config/x.yaml';
+
+/** The KasmonError parseConfig throws for `text`, or a failed expectation. */
+function configError(text: string, base?: null): KasmonError {
+  try {
+    if (base === null) parseConfig(text, FILE, null);
+    else parseConfig(text, FILE);
+  } catch (err) {
+    expect(err).toBeInstanceOf(KasmonError);
+    const e = err as KasmonError;
+    expect(e.code).toBe('ERR_CONFIG');
+    expect(e.exitCode).toBe(2);
+    return e;
+  }
+  throw new Error('expected a config error');
+}
+
+function loadError(path: string): KasmonError {
+  try {
+    loadConfig(path);
+  } catch (err) {
+    expect(err).toBeInstanceOf(KasmonError);
+    return err as KasmonError;
+  }
+  throw new Error('expected a config error');
+}
+
+function isDeepFrozen(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return true;
+  return Object.isFrozen(v) && Object.values(v).every(isDeepFrozen);
+}
+
+const rule = (id: string, pattern: string, severity = 'high'): string =>
+  `    - { id: ${id}, pattern: "${pattern}", severity: ${severity}, confidence: A }`;
+
+describe('config/default.yaml', () => {
+  const c = loadConfig();
+
+  test('loads with the documented defaults', () => {
+    expect(DEFAULT_CONFIG_PATH.endsWith(join('config', 'default.yaml'))).toBe(true);
+    expect(c.files).toEqual(['config/default.yaml']);
+    expect(c.cutoff).toEqual({ micros: Date.parse('2024-09-29T04:00:00Z') * 1000, iso: '2024-09-29T04:00:00Z' });
+    expect(c.observer.name).toBe(hostname());
+    expect(c.alerts).toEqual({ suppressSeconds: 3600, minSeverity: 'medium' });
+    expect(c.dns.ports).toEqual([53]);
+    expect(c.publicDnsFallback.map((r) => r.address)).toEqual([
+      '8.8.8.8',
+      '1.1.1.1',
+      '223.6.6.6',
+      '9.9.9.9',
+      '185.228.168.168',
+    ]);
+    expect(c.publicDnsFallback.filter((r) => r.evidence === 'strong').map((r) => r.address)).toEqual([
+      '223.6.6.6',
+      '185.228.168.168',
+    ]);
+    expect(c.appliances).toEqual([]);
+    expect(c.limits.maxClients).toBeGreaterThan(0);
+  });
+
+  test('has rules in every category, each citing sources', () => {
+    const counts = Object.fromEntries(CATEGORIES.map((cat) => [cat, c.endpoints.filter((r) => r.category === cat).length]));
+    expect(counts).toEqual({
+      update: 10,
+      ksn: 5,
+      activation: 4,
+      certificates: 2,
+      telemetry: 2,
+      portals: 4,
+      other: 5,
+      'ultraav-migration': 2,
+    });
+    for (const r of c.endpoints) {
+      expect(r.sources.length, r.id).toBeGreaterThan(0);
+      expect(r.purpose, r.id).not.toBe('');
+    }
+  });
+
+  test('is deep-frozen and cached', () => {
+    expect(isDeepFrozen(c)).toBe(true);
+    expect(() => {
+      (c.alerts as { suppressSeconds: number }).suppressSeconds = 1;
+    }).toThrow(TypeError);
+    expect(loadConfig()).toBe(c);
+    expect(loadConfig(DEFAULT_CONFIG_PATH)).toBe(c);
+  });
+});
+
+describe('config/example.yaml', () => {
+  const c = loadConfig('config/example.yaml');
+
+  test('overrides cutoff (with offset), observer, alerts and appliances', () => {
+    expect(c.files).toEqual(['config/default.yaml', 'config/example.yaml']);
+    expect(c.cutoff).toEqual({ micros: Date.parse('2024-09-10T04:00:00Z') * 1000, iso: '2024-09-10T04:00:00Z' });
+    expect(c.observer.name).toBe('sensor-hq-span1');
+    expect(c.alerts).toEqual({ suppressSeconds: 3600, minSeverity: 'low' });
+    expect(c.appliances).toEqual([{ address: '192.0.2.10', name: 'Check Point gateway HQ' }]);
+    expect(c.dns.ports).toEqual([53]);
+    expect(isDeepFrozen(c)).toBe(true);
+  });
+
+  test('adds a rule and replaces a default rule by id', () => {
+    expect(c.endpoints).toHaveLength(loadConfig().endpoints.length + 1);
+    expect(c.endpoints.filter((r) => r.id === 'portal-my')).toHaveLength(1);
+    const m = new Matcher(c.endpoints);
+    expect(m.match('ksc-mirror2.corp.example')).toMatchObject({ id: 'corp-ksc-mirror', category: 'update' });
+    expect(m.match('my.kaspersky.com')).toMatchObject({ id: 'portal-my', severity: 'medium' });
+    expect(m.match('s00.upd.kaspersky.com')?.category).toBe('update');
+  });
+});
+
+describe('layering', () => {
+  test('an empty file is the defaults', () => {
+    const c = parseConfig('# nothing\n', FILE);
+    const d = loadConfig();
+    expect({ ...c, files: d.files }).toEqual(d);
+  });
+
+  test('a mapping merges key by key; a list replaces', () => {
+    const c = parseConfig('alerts:\n  suppress_seconds: 60\ndns:\n  ports: [53, 5353]\n', FILE);
+    expect(c.alerts).toEqual({ suppressSeconds: 60, minSeverity: 'medium' });
+    expect(c.dns.ports).toEqual([53, 5353]);
+  });
+
+  test('a user rule listing a default name wins over the default rule', () => {
+    const c = parseConfig(['endpoints:', '  update:', rule('mine', 'www.kaspersky.com')].join('\n'), FILE);
+    expect(new Matcher(c.endpoints).match('www.kaspersky.com')?.id).toBe('mine');
+  });
+
+  test('extends: none keeps only the user rules', () => {
+    const c = parseConfig(['extends: none', 'endpoints:', '  update:', rule('mine', 'x.example.com')].join('\n'), FILE);
+    expect(c.endpoints.map((r) => r.id)).toEqual(['mine']);
+    expect(c.cutoff).toEqual(loadConfig().cutoff);
+  });
+
+  test('appliance IPv6 addresses are stored in RFC 5952 form', () => {
+    const c = parseConfig('appliances:\n  - { address: "2001:DB8:0:0:0:0:0:1", name: gw }\n', FILE);
+    expect(c.appliances[0]?.address).toBe('2001:db8::1');
+  });
+});
+
+describe('cutoff timestamps', () => {
+  const at4 = Date.parse('2024-09-29T04:00:00Z') * 1000;
+  test.for([
+    ['2024-09-29T04:00:00Z', '2024-09-29T04:00:00Z', 0],
+    ['2024-09-29T00:00:00-04:00', '2024-09-29T04:00:00Z', 0],
+    ['2024-09-29T09:30+05:30', '2024-09-29T04:00:00Z', 0],
+    ['2024-09-29 04:00:00z', '2024-09-29T04:00:00Z', 0],
+    ['2024-09-29T04:00:00.123456789Z', '2024-09-29T04:00:00.123456Z', 123_456],
+    ['2024-09-29T04:00:00,5+0000', '2024-09-29T04:00:00.500000Z', 500_000],
+  ] as const)('%s → %s', ([input, iso, extra]) => {
+    expect(parseTimestamp(input)).toEqual({ ok: true, value: { iso, micros: at4 + extra } });
+  });
+
+  test.for([
+    ['2024-09-29 00:00', 'no UTC offset'],
+    ['2024-09-29T04:00:00', 'no UTC offset'],
+    ['2024-09-29', 'not an ISO 8601 timestamp'],
+    ['yesterday', 'not an ISO 8601 timestamp'],
+    ['2024-02-30T00:00:00Z', 'not a valid date'],
+    ['2024-09-29T24:00:00Z', 'not a valid date'],
+    ['1969-12-31T23:59:59Z', 'not a valid date'],
+  ] as const)('%s is rejected (%s)', ([input, why]) => {
+    const r = parseTimestamp(input);
+    expect(r.ok ? '' : r.error).toContain(why);
+  });
+});
+
+describe('errors name file:line: field and how to fix it', () => {
+  test('bad severity', () => {
+    const text = [
+      '# line 1',
+      'endpoints:',
+      '  update:',
+      '    - { id: a, pattern: a.example.com, severity: high, confidence: A }',
+      '    - { id: b, pattern: b.example.com, severity: high, confidence: A }',
+      '    - { id: c, pattern: c.example.com, severity: high, confidence: A }',
+      '    - id: d',
+      '      pattern: d.example.com',
+      '      confidence: A',
+      '      sources: [K1]',
+      '      purpose: line 11',
+      '      severity: critical',
+    ].join('\n');
+    expect(configError(text).message).toBe(
+      [
+        'invalid config config/x.yaml: 1 problem',
+        'config/x.yaml:12: endpoints.update[3].severity: "critical" is not one of high, medium, low, info',
+      ].join('\n'),
+    );
+    expect(configError(text.replace('critical', 'hihg')).message).toContain('did you mean "high"?');
+  });
+
+  test('unknown key, with a suggestion when one is close', () => {
+    expect(configError('alerts:\n  suppress_second: 10\n').message).toContain(
+      'config/x.yaml:2: alerts.suppress_second: unknown key; did you mean "suppress_seconds"?',
+    );
+    expect(configError('cutof: 2024-09-29T04:00:00Z\n').message).toContain('config/x.yaml:1: cutof: unknown key; did you mean "cutoff"?');
+    expect(configError('endpoints:\n  updates: []\n').message).toContain('endpoints.updates: unknown key; did you mean "update"?');
+    expect(configError('limits:\n  maxClients: 5\n').message).toContain('did you mean "max_clients"?');
+    expect(configError('colour: red\n').message).toContain('colour: unknown key; expected one of extends, cutoff,');
+  });
+
+  test('cutoff without an offset', () => {
+    expect(configError('\ncutoff: 2024-09-29 00:00\n').message).toContain(
+      'config/x.yaml:2: cutoff: "2024-09-29 00:00" has no UTC offset, so it is ambiguous; add Z (UTC) or an offset like -04:00',
+    );
+    expect(configError('cutoff: 1727582400\n').message).toContain('cutoff: expected an ISO 8601 timestamp, got 1727582400');
+  });
+
+  test('a descending range', () => {
+    const text = ['endpoints:', '  update:', rule('a', 's{19..00}.upd.example.com')].join('\n');
+    expect(configError(text).message).toContain(
+      'config/x.yaml:3: endpoints.update[0].pattern: "s{19..00}.upd.example.com": range {19..00} counts down; write {00..19}',
+    );
+  });
+
+  test('a pattern expanding too far', () => {
+    const text = ['endpoints:', '  other:', '    - id: a', '      severity: low', '      confidence: C', '      patterns:', '        - ok.example.com', '        - "x{0000..9999}.{a,b}.example.com"'].join('\n');
+    expect(configError(text).message).toContain('config/x.yaml:8: endpoints.other[0].patterns[1]: "x{0000..9999}.{a,b}.example.com": expands to more than 10000 names');
+  });
+
+  test('not a YAML file', () => {
+    expect(configError('a: 1\n\tb: 2\n').message).toBe(
+      'invalid config config/x.yaml: 1 problem\nconfig/x.yaml:2: YAML syntax: Tabs are not allowed as indentation',
+    );
+    expect(configError('a: 1\nb: [unclosed\n').message).toContain('YAML syntax: Flow sequence');
+    expect(configError('cutoff: 2024-09-29T04:00:00Z\n---\nb: 2\n').message).toContain(
+      'config/x.yaml:2: YAML syntax: a config file holds one document',
+    );
+    expect(configError('\u0000\u0001PK\u0003\u0004: x').message).toContain('config/x.yaml:1: this is not a YAML text file');
+    expect(configError('just some words\n').message).toContain('config/x.yaml:1: expected a mapping (key: value lines), got "just some words"');
+    expect(configError('a: 1\na: 2\n').message).toContain('config/x.yaml:2: YAML syntax: Map keys must be unique');
+  });
+
+  test('missing or unreadable file', () => {
+    const missing = loadError('config/does-not-exist.yaml');
+    expect(missing.code).toBe('ERR_CONFIG');
+    expect(missing.exitCode).toBe(2);
+    expect(missing.message).toBe(
+      'cannot read config file config/does-not-exist.yaml: no such file; check the path, or leave it out to use the defaults',
+    );
+    expect(loadError('config').message).toContain('it is a directory');
+  });
+
+  test('a bad file on disk names its path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kasmon-config-'));
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, 'alerts:\n  min_severity: loud\n');
+    expect(loadError(path).message).toContain(`${path}:2: alerts.min_severity: "loud" is not one of high, medium, low, info`);
+  });
+
+  test('every problem is reported at once, sorted by line', () => {
+    const text = [
+      'cutoff: 2024-09-29T00:00', // 1
+      'alerts:', // 2
+      '  suppres_seconds: 5', // 3
+      '  min_severity: loud', // 4
+      'limits:', // 5
+      '  max_clients: 100_000', // 6
+      'dns:', // 7
+      '  ports: [53, 53]', // 8
+      'appliances:', // 9
+      '  - { address: 10.0.0.300, name: gw }', // 10
+      'endpoints:', // 11
+      '  ksn:', // 12
+      '    - { id: Bad Id, pattern: "*.com", severity: high, confidence: D }', // 13
+    ].join('\n');
+    const lines = configError(text).message.split('\n');
+    expect(lines[0]).toBe('invalid config config/x.yaml: 9 problems');
+    expect(lines.slice(1).map((l) => l.split(':').slice(0, 3).join(':'))).toEqual([
+      'config/x.yaml:1: cutoff',
+      'config/x.yaml:3: alerts.suppres_seconds',
+      'config/x.yaml:4: alerts.min_severity',
+      'config/x.yaml:6: limits.max_clients',
+      'config/x.yaml:8: dns.ports',
+      'config/x.yaml:10: appliances[0].address',
+      'config/x.yaml:13: endpoints.ksn[0].id',
+      'config/x.yaml:13: endpoints.ksn[0].confidence',
+      'config/x.yaml:13: endpoints.ksn[0].pattern',
+    ]);
+    expect(lines.find((l) => l.includes('max_clients'))).toContain('drop the "_"');
+  });
+
+  test('duplicate ids and patterns within a file', () => {
+    const text = ['endpoints:', '  update:', rule('a', 's{00..09}.x.example.com'), rule('a', 'y.example.com'), rule('b', 's05.x.example.com')].join('\n');
+    const msg = configError(text).message;
+    expect(msg).toContain('config/x.yaml:4: endpoints.update: rule id "a" is already used at line 3; ids must be unique');
+    expect(msg).toContain('config/x.yaml:5: endpoints.update: rule "b": "s05.x.example.com" is already listed by rule "a" at line 3; keep one');
+  });
+
+  test('rule shape: pattern xor patterns, required fields', () => {
+    expect(configError('endpoints:\n  update:\n    - { id: a, pattern: a.x.com, patterns: [b.x.com], severity: high, confidence: A }\n').message).toContain(
+      'endpoints.update[0].patterns: use either "pattern" or "patterns", not both',
+    );
+    const msg = configError('endpoints:\n  update:\n    - { id: a }\n').message;
+    expect(msg).toContain('config/x.yaml:3: endpoints.update[0].severity: missing; add "severity:"');
+    expect(msg).toContain('endpoints.update[0].patterns: missing; add "pattern: <name>" or "patterns: [<name>, ...]"');
+  });
+
+  test('extends: none with no rules', () => {
+    expect(configError('extends: none\n').message).toContain('config/x.yaml:1: extends: "none" drops the default endpoints');
+    expect(configError('extends: yes\n').message).toContain('extends: "yes" is not one of default, none');
+  });
+
+  test('a complete file (no base) must state every key', () => {
+    const msg = configError('cutoff: 2024-09-29T04:00:00Z\nalerts:\n  min_severity: high\n', null).message;
+    expect(msg).toContain('config/x.yaml:3: alerts.suppress_seconds: missing; add "suppress_seconds:"');
+    expect(msg).toContain('config/x.yaml:1: endpoints: missing; add "endpoints:"');
+    expect(msg).toContain('config/x.yaml:1: observer: missing');
+  });
+});
