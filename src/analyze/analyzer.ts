@@ -1,0 +1,101 @@
+import type { Observation, ObservationKind } from '../capture/observation.js';
+import { AlertDecider, type AlertDecision } from './alerts.js';
+import { ClientTracker, type ClientState } from './clients.js';
+import type { RuleMatch } from './hostnames.js';
+import { phaseOf, type Phase } from './phases.js';
+import { severityAtLeast, type Category, type Severity } from './rules.js';
+
+/**
+ * Observations → matches → per-client state → alert decisions, synchronously, on packet
+ * time. Like Zeek's Intel::seen, every protocol reports names through the one entry point
+ * `onObservation`; what happens next does not depend on where the name came from.
+ */
+export interface AnalyzerOptions {
+  matcher: { match(name: string): RuleMatch | undefined };
+  cutoffMicros: number;
+  suppressMicros: number;
+  maxClients: number;
+  /** Alerts below this severity are not raised (matches are still counted and reported). */
+  minAlertSeverity: Severity;
+  /** Public resolvers the product falls back to when system DNS fails (ENDPOINTS.md). */
+  publicDnsFallback: readonly string[];
+  /** Known appliances (e.g. gateways with an AV blade): reported separately, never alerted. */
+  appliances: readonly string[];
+}
+
+export interface AnalyzerHooks {
+  onAlert?(a: AlertDecision, client: ClientState): void;
+  onMatch?(o: Observation, m: RuleMatch, phase: Phase, client: string): void;
+}
+
+export interface MatchCount {
+  kind: ObservationKind;
+  category: Category;
+  phase: Phase;
+  count: number;
+}
+
+/** Which host is the client: the asker of a query, the receiver of an answer, the initiator otherwise. */
+export function clientOf(o: Observation): string {
+  return o.kind === 'dns_answer' ? o.dst : o.src;
+}
+
+export class Analyzer {
+  readonly clients: ClientTracker;
+  readonly alerts: AlertDecider;
+  observations = 0;
+  alertsRaised = 0;
+  private readonly matchCounts = new Map<string, MatchCount>();
+  private readonly fallback: ReadonlySet<string>;
+  private readonly appliances: ReadonlySet<string>;
+  /** Latest packet time seen, for "last match per category" and live housekeeping. */
+  lastMatchMicros = new Map<Category, number>();
+
+  constructor(
+    private readonly opts: AnalyzerOptions,
+    private readonly hooks: AnalyzerHooks = {},
+  ) {
+    this.clients = new ClientTracker(opts.maxClients);
+    this.alerts = new AlertDecider(opts.suppressMicros);
+    this.fallback = new Set(opts.publicDnsFallback);
+    this.appliances = new Set(opts.appliances);
+  }
+
+  onObservation(o: Observation): void {
+    this.observations++;
+    let m = this.opts.matcher.match(o.name);
+    // An answer whose owner is unknown but whose CNAME target is Kaspersky's still counts.
+    if (m === undefined && o.kind === 'dns_answer' && o.rrtype === 'CNAME' && o.data !== undefined) {
+      m = this.opts.matcher.match(o.data);
+    }
+    if (m === undefined) return;
+    const phase = phaseOf(o.tsMicros, this.opts.cutoffMicros);
+    const client = clientOf(o);
+    this.countMatch(o.kind, m.category, phase);
+    const prev = this.lastMatchMicros.get(m.category);
+    if (prev === undefined || o.tsMicros > prev) this.lastMatchMicros.set(m.category, o.tsMicros);
+    const appliance = this.appliances.has(client);
+    const state = this.clients.record(client, o, m, phase, appliance);
+    if (o.kind === 'dns_query' && this.fallback.has(o.dst)) state.publicDnsFallback.add(o.dst);
+    this.hooks.onMatch?.(o, m, phase, client);
+    if (phase !== 'after' || appliance || !severityAtLeast(m.severity, this.opts.minAlertSeverity)) return;
+    const a = this.alerts.decide(client, m, o);
+    if (a === undefined) return;
+    state.alerts++;
+    this.alertsRaised++;
+    this.hooks.onAlert?.(a, state);
+  }
+
+  private countMatch(kind: ObservationKind, category: Category, phase: Phase): void {
+    const key = `${kind}|${category}|${phase}`;
+    const c = this.matchCounts.get(key);
+    if (c) c.count++;
+    else this.matchCounts.set(key, { kind, category, phase, count: 1 });
+  }
+
+  matches(): MatchCount[] {
+    return [...this.matchCounts.values()].sort((a, b) =>
+      a.category === b.category ? (a.kind === b.kind ? a.phase.localeCompare(b.phase) : a.kind.localeCompare(b.kind)) : a.category.localeCompare(b.category),
+    );
+  }
+}

@@ -1,0 +1,199 @@
+import { u32be } from './bytes.js';
+
+/**
+ * A bounded table of directional TCP flows, keyed without allocation: a 32-bit hash of the
+ * 4-tuple picks a chain in a Map<number, Flow>, and the tuple's address words are compared
+ * field by field. Flows are kept in LRU order on a doubly linked list; the table evicts the
+ * least recently used flow when full and expires flows idle longer than a timeout (packet
+ * time), counting both.
+ */
+export const FlowState = {
+  /** SYN seen; waiting for the first client byte (seq = isn + 1). */
+  AwaitData: 0,
+  /** Buffering the start of the stream until a name can be read. */
+  Buffering: 1,
+  /** Picked up mid-stream or not carrying a name: later segments are ignored cheaply. */
+  Ignore: 2,
+} as const;
+export type FlowStateValue = (typeof FlowState)[keyof typeof FlowState];
+
+export const AppKind = { Unknown: 0, Tls: 1, Http: 2, Dns: 3 } as const;
+export type AppKindValue = (typeof AppKind)[keyof typeof AppKind];
+
+export interface OooSegment {
+  seq: number;
+  data: Uint8Array;
+}
+
+export class Flow {
+  hash = 0;
+  af: 4 | 6 = 4;
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  d0 = 0;
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
+  sport = 0;
+  dport = 0;
+  state: FlowStateValue = FlowState.AwaitData;
+  app: AppKindValue = AppKind.Unknown;
+  /** Next expected sequence number (mod 2^32). */
+  nextSeq = 0;
+  /** Contiguous bytes of the stream not yet consumed by the application parser. */
+  buf: Uint8Array | undefined;
+  bufLen = 0;
+  /** Stream bytes seen in total (for the MAX_STREAM_BYTES limit). */
+  streamBytes = 0;
+  ooo: OooSegment[] | undefined;
+  oooBytes = 0;
+  lastMicros = 0;
+  /** A segment of this flow was cut by the snap length: bytes are missing for good. */
+  snapCut = false;
+  /** False once the flow has left the table (removed, evicted, expired). */
+  inTable = false;
+  chain: Flow | undefined;
+  prev: Flow | undefined;
+  next: Flow | undefined;
+}
+
+/** Sequence-number comparison modulo 2^32 (RFC 9293 §3.4). */
+export function seqDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+export class FlowTable {
+  private readonly chains = new Map<number, Flow>();
+  private head: Flow | undefined; // least recently used
+  private tail: Flow | undefined;
+  size = 0;
+  evictions = 0;
+  timeouts = 0;
+
+  constructor(
+    readonly capacity: number,
+    private readonly idleMicros: number,
+    /** Called for a flow that leaves the table by eviction or timeout (not by remove()). */
+    private readonly onDrop: (f: Flow, why: 'evicted' | 'timeout') => void,
+  ) {}
+
+  /** Hash of the 4-tuple at the given offsets; `len` is 4 or 16. */
+  static hashOf(b: Uint8Array, so: number, dOff: number, len: number, sport: number, dport: number): number {
+    let h = Math.imul(sport * 65536 + dport, 0x9e3779b1);
+    for (let i = 0; i < len; i += 4) {
+      h = Math.imul(h ^ u32be(b, so + i), 0x85ebca6b);
+      h = Math.imul(h ^ u32be(b, dOff + i), 0xc2b2ae35);
+    }
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  find(hash: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number): Flow | undefined {
+    for (let f = this.chains.get(hash); f !== undefined; f = f.chain) {
+      if (f.sport !== sport || f.dport !== dport || f.af !== af) continue;
+      if (f.s0 !== u32be(b, so) || f.d0 !== u32be(b, dOff)) continue;
+      if (af === 6) {
+        if (f.s1 !== u32be(b, so + 4) || f.s2 !== u32be(b, so + 8) || f.s3 !== u32be(b, so + 12)) continue;
+        if (f.d1 !== u32be(b, dOff + 4) || f.d2 !== u32be(b, dOff + 8) || f.d3 !== u32be(b, dOff + 12)) continue;
+      }
+      return f;
+    }
+    return undefined;
+  }
+
+  create(hash: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number, now: number): Flow {
+    if (this.size >= this.capacity && this.head !== undefined) {
+      const old = this.head;
+      this.remove(old);
+      this.evictions++;
+      this.onDrop(old, 'evicted');
+    }
+    const f = new Flow();
+    f.hash = hash;
+    f.af = af;
+    f.s0 = u32be(b, so);
+    f.d0 = u32be(b, dOff);
+    if (af === 6) {
+      f.s1 = u32be(b, so + 4);
+      f.s2 = u32be(b, so + 8);
+      f.s3 = u32be(b, so + 12);
+      f.d1 = u32be(b, dOff + 4);
+      f.d2 = u32be(b, dOff + 8);
+      f.d3 = u32be(b, dOff + 12);
+    }
+    f.sport = sport;
+    f.dport = dport;
+    f.lastMicros = now;
+    f.chain = this.chains.get(hash);
+    f.inTable = true;
+    this.chains.set(hash, f);
+    this.append(f);
+    this.size++;
+    return f;
+  }
+
+  /** Marks a flow as used now (moves it to the most-recent end). */
+  touch(f: Flow, now: number): void {
+    f.lastMicros = now;
+    if (this.tail === f) return;
+    this.unlink(f);
+    this.append(f);
+  }
+
+  remove(f: Flow): void {
+    if (!f.inTable) return;
+    f.inTable = false;
+    const h = this.chains.get(f.hash);
+    if (h === f) {
+      if (f.chain) this.chains.set(f.hash, f.chain);
+      else this.chains.delete(f.hash);
+    } else {
+      for (let p = h; p !== undefined; p = p.chain) {
+        if (p.chain === f) {
+          p.chain = f.chain;
+          break;
+        }
+      }
+    }
+    f.chain = undefined;
+    this.unlink(f);
+    this.size--;
+  }
+
+  /** Drops flows idle for longer than the timeout, oldest first. */
+  expire(now: number): void {
+    while (this.head !== undefined && now - this.head.lastMicros > this.idleMicros) {
+      const f = this.head;
+      this.remove(f);
+      this.timeouts++;
+      this.onDrop(f, 'timeout');
+    }
+  }
+
+  /** Every flow still in the table (end of input). */
+  drain(fn: (f: Flow) => void): void {
+    while (this.head !== undefined) {
+      const f = this.head;
+      this.remove(f);
+      fn(f);
+    }
+  }
+
+  private append(f: Flow): void {
+    f.prev = this.tail;
+    f.next = undefined;
+    if (this.tail) this.tail.next = f;
+    else this.head = f;
+    this.tail = f;
+  }
+
+  private unlink(f: Flow): void {
+    if (f.prev) f.prev.next = f.next;
+    else this.head = f.next;
+    if (f.next) f.next.prev = f.prev;
+    else this.tail = f.prev;
+    f.prev = undefined;
+    f.next = undefined;
+  }
+}

@@ -1,0 +1,191 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { KasmonError } from '../errors.js';
+import { isPcapMagic, PcapParser, PCAP_GLOBAL_HEADER_LEN } from './pcap.js';
+import { isPcapngMagic, PcapngParser } from './pcapng.js';
+import type { RawFrame, RecordParser } from './packet.js';
+
+/**
+ * Reads a capture file or stream ('-' = stdin) and hands every frame to `onFrame`,
+ * synchronously, from a reused 1 MiB+ buffer. `await` happens once per chunk, never per
+ * packet. The format is sniffed from the magic: pcap (either byte order, us/ns), pcapng,
+ * and either of them gzip-compressed.
+ */
+export const READ_CHUNK = 1 << 20;
+
+export interface ReadResult {
+  input: string;
+  format: 'pcap' | 'pcapng';
+  gzip: boolean;
+  frames: number;
+  bytes: number;
+  /** Link type of a classic pcap (pcapng may have several). */
+  linktype?: number;
+  /** Set when the input was cut short or damaged part-way: what was read before counts. */
+  damaged?: string;
+}
+
+type Fill = (buf: Uint8Array, off: number, len: number) => Promise<number>;
+
+function fileFill(fh: FileHandle): Fill {
+  return async (buf, off, len) => (await fh.read(buf, off, len, null)).bytesRead;
+}
+
+/** Adapts a byte stream to `Fill`, keeping the part of a chunk that did not fit. */
+function streamFill(stream: AsyncIterable<Uint8Array>): Fill {
+  const it = stream[Symbol.asyncIterator]();
+  let rest: Uint8Array | undefined;
+  return async (buf, off, len) => {
+    if (rest === undefined || rest.length === 0) {
+      const r = await it.next();
+      if (r.done) return 0;
+      rest = r.value;
+    }
+    const n = Math.min(len, rest.length);
+    buf.set(rest.subarray(0, n), off);
+    rest = rest.subarray(n);
+    return n;
+  };
+}
+
+async function* prefixed(head: Uint8Array, fill: Fill): AsyncGenerator<Uint8Array> {
+  if (head.length > 0) yield head;
+  for (;;) {
+    const b = new Uint8Array(READ_CHUNK);
+    const n = await fill(b, 0, b.length);
+    if (n === 0) return;
+    yield b.subarray(0, n);
+  }
+}
+
+async function fillAtLeast(fill: Fill, buf: Uint8Array, filled: number, want: number): Promise<number> {
+  while (filled < want) {
+    const n = await fill(buf, filled, buf.length - filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled;
+}
+
+export interface ReadOptions {
+  /** Stop early (e.g. SIGINT): checked once per chunk. */
+  signal?: AbortSignal;
+  /** Awaited after each chunk's frames were handled: where outputs flush and apply backpressure. */
+  afterChunk?: () => Promise<void> | void;
+}
+
+export async function readCapture(
+  input: string,
+  onFrame: (f: RawFrame) => void,
+  opts: ReadOptions = {},
+): Promise<ReadResult> {
+  let fh: FileHandle | undefined;
+  let fill: Fill;
+  if (input === '-') {
+    fill = streamFill(process.stdin);
+  } else {
+    try {
+      fh = await open(input, 'r');
+      const st = await fh.stat();
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    } catch (e) {
+      await fh?.close();
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new KasmonError('ERR_INPUT_UNREADABLE', `${input}: cannot read capture (${why}); check the path and permissions`);
+    }
+    fill = fileFill(fh);
+  }
+  try {
+    return await readFrom(input, fill, onFrame, opts);
+  } finally {
+    await fh?.close();
+  }
+}
+
+async function readFrom(
+  input: string,
+  fill: Fill,
+  onFrame: (f: RawFrame) => void,
+  opts: ReadOptions,
+): Promise<ReadResult> {
+  let buf = new Uint8Array(2 * READ_CHUNK);
+  let filled = await fillAtLeast(fill, buf, 0, PCAP_GLOBAL_HEADER_LEN);
+  let gzip = false;
+  if (filled >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    // gzip: decompress the rest of the stream (the head we already read included).
+    gzip = true;
+    const gunzip = Readable.from(prefixed(buf.slice(0, filled), fill)).pipe(createGunzip());
+    const inner = streamFill(gunzip);
+    const innerFill: Fill = async (b, off, len) => {
+      try {
+        return await inner(b, off, len);
+      } catch (e) {
+        throw new KasmonError('ERR_INPUT_DAMAGED', `${input}: gzip stream damaged (${(e as Error).message})`);
+      }
+    };
+    fill = innerFill;
+    buf = new Uint8Array(2 * READ_CHUNK);
+    filled = await fillAtLeast(fill, buf, 0, PCAP_GLOBAL_HEADER_LEN);
+  }
+  if (filled === 0) throw new KasmonError('ERR_INPUT_NOT_CAPTURE', `${input}: empty file, not a pcap or pcapng capture`);
+
+  let parser: RecordParser;
+  let pos = 0;
+  let format: ReadResult['format'];
+  let linktype: number | undefined;
+  if (isPcapMagic(buf)) {
+    const p = new PcapParser(buf.subarray(0, filled), input);
+    parser = p;
+    linktype = p.linktype;
+    format = 'pcap';
+    pos = PCAP_GLOBAL_HEADER_LEN;
+  } else if (isPcapngMagic(buf)) {
+    parser = new PcapngParser(input);
+    format = 'pcapng';
+  } else {
+    const magic = Array.from(buf.subarray(0, Math.min(4, filled)), (x) => x.toString(16).padStart(2, '0')).join('');
+    throw new KasmonError(
+      'ERR_INPUT_NOT_CAPTURE',
+      `${input}: not a pcap or pcapng capture (magic 0x${magic}); convert it with editcap or give a .pcap/.pcapng file`,
+    );
+  }
+
+  let bytes = filled;
+  let damaged: string | undefined;
+  try {
+    for (;;) {
+      pos += parser.parse(buf, pos, filled, onFrame);
+      if (opts.afterChunk) await opts.afterChunk();
+      if (opts.signal?.aborted) break;
+      // Make room: move the unparsed tail to the front, and grow for a record that is
+      // larger than the buffer (pcapng blocks up to MAX_BLOCK_BYTES).
+      const tail = filled - pos;
+      if (parser.need + READ_CHUNK > buf.length) {
+        const bigger = new Uint8Array(parser.need + READ_CHUNK);
+        bigger.set(buf.subarray(pos, filled));
+        buf = bigger;
+      } else if (buf.length - filled < READ_CHUNK) {
+        buf.copyWithin(0, pos, filled);
+      } else {
+        const n = await fill(buf, filled, buf.length - filled);
+        if (n === 0) {
+          if (tail > 0) damaged = `${input}: cut short in the middle of a record after frame ${parser.frames} (${tail} bytes left over)`;
+          break;
+        }
+        filled += n;
+        bytes += n;
+        continue;
+      }
+      filled = tail;
+      pos = 0;
+    }
+  } catch (e) {
+    if (e instanceof KasmonError && e.code === 'ERR_INPUT_DAMAGED') damaged = e.message;
+    else throw e;
+  }
+  const res: ReadResult = { input, format, gzip, frames: parser.frames, bytes };
+  if (linktype !== undefined) res.linktype = linktype;
+  if (damaged !== undefined) res.damaged = damaged;
+  return res;
+}

@@ -1,0 +1,88 @@
+import type { ClientReport, ReplayReport } from './report.js';
+
+/** The replay report as a readable text table (the default `kasmon replay` output). */
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]! + 2))).join('').trimEnd());
+}
+
+function humanBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function clientRows(cs: ClientReport[]): string[] {
+  const rows = [['client', 'first seen', 'last seen', 'before', 'after', 'severity', 'categories', 'evidence', 'alerts']];
+  for (const c of cs) {
+    rows.push([
+      c.client,
+      c.first_seen,
+      c.last_seen,
+      String(c.before_cutoff),
+      String(c.after_cutoff),
+      c.severity_after_cutoff ?? `(${c.severity})`,
+      c.categories.map((x) => x.category).join(','),
+      c.evidence.join(','),
+      String(c.alerts),
+    ]);
+  }
+  const out = table(rows);
+  const lines: string[] = [out[0]!];
+  cs.forEach((c, i) => {
+    lines.push(out[i + 1]!);
+    for (const n of c.names) lines.push(`    ${n.name}  ${n.category}  before ${n.before}  after ${n.after}`);
+    if (c.ja4.length > 0) lines.push(`    ja4: ${c.ja4.join(' ')}`);
+    if (c.public_dns_fallback.length > 0) lines.push(`    asked public resolvers directly: ${c.public_dns_fallback.join(', ')} (Kaspersky's DNS fallback)`);
+    if (c.ech_seen) lines.push('    sent Encrypted Client Hello: the real name may be hidden behind the outer SNI');
+  });
+  return lines;
+}
+
+export function renderTable(r: ReplayReport): string {
+  const L: string[] = [];
+  L.push(`kasmon replay — cutoff ${r.cutoff} (packet time), observer ${r.observer}`);
+  for (const i of r.inputs) {
+    L.push(`input ${i.file}: ${i.format}${i.gzip ? '+gzip' : ''}, ${i.frames} frames, ${humanBytes(i.bytes)}${i.damaged ? `  DAMAGED: ${i.damaged}` : ''}`);
+  }
+  const t = r.totals;
+  const o = t.observations;
+  L.push(
+    `observations: dns_query ${o.dns_query}, dns_answer ${o.dns_answer}, tls_sni ${o.tls_sni}, http_host ${o.http_host}, quic_sni ${o.quic_sni}`,
+  );
+  L.push('');
+  const after = r.clients.filter((c) => c.after_cutoff > 0);
+  const beforeOnly = r.clients.filter((c) => c.after_cutoff === 0);
+  L.push(`CLIENTS CONTACTING KASPERSKY AFTER THE CUTOFF: ${after.length}`);
+  if (after.length > 0) L.push(...clientRows(after));
+  L.push('');
+  L.push(`CLIENTS SEEN ONLY BEFORE THE CUTOFF: ${beforeOnly.length}`);
+  if (beforeOnly.length > 0) L.push(...clientRows(beforeOnly));
+  if (r.appliances.length > 0) {
+    L.push('');
+    L.push(`KNOWN APPLIANCES (configured; not alerted): ${r.appliances.length}`);
+    L.push(...clientRows(r.appliances));
+  }
+  L.push('');
+  L.push(`alerts: ${t.alerts} raised, ${t.alerts_suppressed} repeats suppressed`);
+  if (r.matches.length > 0) {
+    L.push('');
+    L.push('MATCHES');
+    L.push(...table([['category', 'kind', 'phase', 'count'], ...r.matches.map((m) => [m.category, m.kind, m.phase, String(m.count)])]));
+  }
+  L.push('');
+  if (r.decode_issues.length === 0) L.push('decode issues: none');
+  else {
+    L.push('DECODE ISSUES (what could not be decoded, and why names were not recovered)');
+    L.push(...table([['layer', 'kind', 'reason', 'count'], ...r.decode_issues.map((d) => [d.layer, d.kind, d.reason, String(d.count)])]));
+  }
+  const ev = Object.entries(r.evictions).filter(([, n]) => n > 0);
+  if (ev.length > 0) L.push(`evictions: ${ev.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  return L.join('\n') + '\n';
+}

@@ -1,0 +1,127 @@
+import type { Analyzer, MatchCount } from '../analyze/analyzer.js';
+import type { ClientState } from '../analyze/clients.js';
+import { SEVERITIES } from '../analyze/rules.js';
+import type { IssueCounter } from '../capture/issues.js';
+import type { ObservationKind } from '../capture/observation.js';
+import type { ReadResult } from '../capture/source.js';
+import { isoTime } from '../capture/timefmt.js';
+
+/** The replay report: per-client findings plus what was read and what could not be decoded. */
+export interface ClientReport {
+  client: string;
+  first_seen: string;
+  last_seen: string;
+  before_cutoff: number;
+  after_cutoff: number;
+  severity: string;
+  severity_after_cutoff: string | null;
+  categories: Array<{ category: string; before: number; after: number; first_after: string | null }>;
+  names: Array<{ name: string; category: string; rule: string; before: number; after: number }>;
+  evidence: ObservationKind[];
+  ja4: string[];
+  public_dns_fallback: string[];
+  ech_seen: boolean;
+  appliance: boolean;
+  alerts: number;
+}
+
+export interface ReplayReport {
+  cutoff: string;
+  observer: string;
+  inputs: Array<{ file: string; format: string; gzip: boolean; frames: number; bytes: number; damaged: string | null }>;
+  totals: {
+    frames: number;
+    bytes: number;
+    observations: Record<ObservationKind, number>;
+    matched_clients: number;
+    clients_after_cutoff: number;
+    alerts: number;
+    alerts_suppressed: number;
+  };
+  matches: MatchCount[];
+  clients: ClientReport[];
+  appliances: ClientReport[];
+  /** Why names could not be recovered, and every other decode issue, by layer/kind/reason. */
+  decode_issues: Array<{ layer: string; kind: string; reason: string; count: number }>;
+  /** Bounded tables: how often something was evicted. */
+  evictions: Record<string, number>;
+}
+
+function microsToIso(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString();
+}
+
+function clientReport(c: ClientState): ClientReport {
+  return {
+    client: c.client,
+    first_seen: isoTime(c.firstSeen),
+    last_seen: isoTime(c.lastSeen),
+    before_cutoff: c.before,
+    after_cutoff: c.after,
+    severity: c.severity,
+    severity_after_cutoff: c.severityAfter ?? null,
+    categories: [...c.categories]
+      .map(([category, v]) => ({
+        category,
+        before: v.before,
+        after: v.after,
+        first_after: v.firstAfterMicros === undefined ? null : microsToIso(v.firstAfterMicros),
+      }))
+      .sort((a, b) => a.category.localeCompare(b.category)),
+    names: [...c.names]
+      .map(([name, v]) => ({ name, category: v.category, rule: v.rule, before: v.before, after: v.after }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    evidence: [...c.evidence].sort(),
+    ja4: [...c.ja4].sort(),
+    public_dns_fallback: [...c.publicDnsFallback].sort(),
+    ech_seen: c.echSeen,
+    appliance: c.appliance,
+    alerts: c.alerts,
+  };
+}
+
+/** Clients with post-cutoff contact first (most severe first), then by address. */
+function byConcern(a: ClientReport, b: ClientReport): number {
+  const sa = a.severity_after_cutoff === null ? 9 : SEVERITIES.indexOf(a.severity_after_cutoff as (typeof SEVERITIES)[number]);
+  const sb = b.severity_after_cutoff === null ? 9 : SEVERITIES.indexOf(b.severity_after_cutoff as (typeof SEVERITIES)[number]);
+  if (sa !== sb) return sa - sb;
+  if (a.after_cutoff !== b.after_cutoff) return b.after_cutoff - a.after_cutoff;
+  return a.client < b.client ? -1 : a.client > b.client ? 1 : 0;
+}
+
+export interface ReportInputs {
+  cutoffMicros: number;
+  observer: string;
+  reads: ReadResult[];
+  frames: number;
+  bytes: number;
+  observations: Record<ObservationKind, number>;
+  analyzer: Analyzer;
+  issues: IssueCounter;
+  evictions: Record<string, number>;
+}
+
+export function buildReport(r: ReportInputs): ReplayReport {
+  const all = r.analyzer.clients.clients().map(clientReport);
+  const clients = all.filter((c) => !c.appliance).sort(byConcern);
+  const appliances = all.filter((c) => c.appliance).sort(byConcern);
+  return {
+    cutoff: microsToIso(r.cutoffMicros),
+    observer: r.observer,
+    inputs: r.reads.map((x) => ({ file: x.input, format: x.format, gzip: x.gzip, frames: x.frames, bytes: x.bytes, damaged: x.damaged ?? null })),
+    totals: {
+      frames: r.frames,
+      bytes: r.bytes,
+      observations: r.observations,
+      matched_clients: clients.length,
+      clients_after_cutoff: clients.filter((c) => c.after_cutoff > 0).length,
+      alerts: r.analyzer.alertsRaised,
+      alerts_suppressed: r.analyzer.alerts.suppressedTotal,
+    },
+    matches: r.analyzer.matches(),
+    clients,
+    appliances,
+    decode_issues: r.issues.rows(),
+    evictions: { clients: r.analyzer.clients.evictions, alert_keys: r.analyzer.alerts.evictions, ...r.evictions },
+  };
+}
