@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, test } from 'vitest';
+import { FIXTURES, kasmon, lines } from './cli.js';
+
+/** Bad input gets one clear line naming the file and the fix, and a documented exit code. */
+const tmp = mkdtempSync(`${tmpdir()}/kasmon-err-`);
+const DEMO = `${FIXTURES}/demo/input.pcap`;
+
+function oneLine(stderr: string): string {
+  const l = stderr.trimEnd().split('\n');
+  expect(l).toHaveLength(1);
+  return l[0]!;
+}
+
+describe('exit codes and error messages', () => {
+  test('missing file: exit 2, names the file', () => {
+    const r = kasmon(['replay', `${tmp}/nope.pcap`]);
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/nope\.pcap: cannot read capture \(ENOENT\)/);
+  });
+
+  test('a file that is not a capture: exit 2, says so', () => {
+    const f = `${tmp}/notes.txt`;
+    writeFileSync(f, 'hello, this is not a pcap\n');
+    const r = kasmon(['names', f]);
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/notes\.txt: not a pcap or pcapng capture/);
+  });
+
+  test('an empty file: exit 2', () => {
+    const f = `${tmp}/empty.pcap`;
+    writeFileSync(f, '');
+    const r = kasmon(['names', f]);
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/empty file/);
+  });
+
+  test('a directory: exit 2', () => {
+    const r = kasmon(['names', tmp]);
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/EISDIR/);
+  });
+
+  test('a capture cut short mid-record: exit 3, everything before is reported', () => {
+    const pcap = readFileSync(DEMO);
+    const f = `${tmp}/cut.pcap`;
+    writeFileSync(f, pcap.subarray(0, Math.floor(pcap.length * 0.6)));
+    const full = lines(kasmon(['names', DEMO]).stdout);
+    const r = kasmon(['names', f]);
+    expect(r.status).toBe(3);
+    const got = lines(r.stdout);
+    expect(got.length).toBeGreaterThan(10);
+    expect(got).toEqual(full.slice(0, got.length));
+    expect(oneLine(r.stderr)).toMatch(/cut\.pcap: cut short in the middle of a record after frame \d+/);
+  });
+
+  test('--fail-on-alert wins over a damaged input (4, not 3)', () => {
+    const pcap = readFileSync(DEMO);
+    const f = `${tmp}/cut2.pcap`;
+    writeFileSync(f, pcap.subarray(0, pcap.length - 10));
+    expect(kasmon(['replay', f, '--fail-on-alert']).status).toBe(4);
+    expect(kasmon(['replay', f]).status).toBe(3);
+  });
+
+  test('a bad config names file, line and field: exit 2', () => {
+    const f = `${tmp}/bad.yaml`;
+    writeFileSync(f, 'cutoff: 2024-09-29T04:00:00Z\nalerts:\n  suppress_seconds: -5\n');
+    const r = kasmon(['replay', '--config', f, DEMO]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${f}:3`);
+    expect(r.stderr).toContain('suppress_seconds');
+  });
+
+  test('a cutoff without a zone is refused: exit 2', () => {
+    const r = kasmon(['replay', DEMO, '--cutoff', '2024-09-29 00:00']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cutoff/);
+  });
+
+  test('usage errors: unknown flag, unknown command, no input, bad format', () => {
+    for (const args of [['replay', '--bogus', DEMO], ['frobnicate'], ['replay'], ['replay', DEMO, '--format', 'xml'], []]) {
+      const r = kasmon(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  test('--alerts into a missing directory: exit 2 before reading anything', () => {
+    const r = kasmon(['replay', DEMO, '--alerts', `${tmp}/no/such/dir/a.ndjson`]);
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/cannot open for writing \(ENOENT\)/);
+  });
+
+  test('check-config prints the effective settings', () => {
+    const r = kasmon(['check-config']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^config OK/);
+    expect(r.stdout).toContain('"cutoff": "2024-09-29T04:00:00Z"');
+  });
+});
