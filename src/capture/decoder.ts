@@ -11,6 +11,7 @@ import { EtherType, IpProto, LinkType, Port } from './protocols.js';
 import { toMicros } from './timefmt.js';
 import { looksLikeTlsHandshake, parseClientHello, readClientHelloMessage, type ClientHello } from './tls.js';
 import { ja4 } from './ja4.js';
+import { looksLikeQuicInitial, QuicInitialAssembler } from './quic.js';
 
 /**
  * Frame → link → network → transport → application, synchronously, with no allocation
@@ -97,6 +98,7 @@ export class Decoder implements DnsSink, HttpSink {
   private readonly namePort: Uint8Array = new Uint8Array(65536);
   private readonly flows: FlowTable;
   private readonly defrag = new Defragmenter();
+  private readonly quic = new QuicInitialAssembler();
   /** Packet time of the current frame, and when state was last swept for idle entries. */
   private nowMicros = 0;
   private lastSweepMicros = 0;
@@ -145,12 +147,14 @@ export class Decoder implements DnsSink, HttpSink {
       tcp_flows_idle: this.flows.timeouts,
       ip_fragments: this.defrag.evictions,
       ip_fragments_timeout: this.defrag.timeouts,
+      quic_connections: this.quic.evictions,
+      quic_connections_timeout: this.quic.timeouts,
     };
   }
 
   /** Entries currently held in bounded state (for tests and metrics). */
-  pending(): { flows: number; fragmentTrains: number } {
-    return { flows: this.flows.size, fragmentTrains: this.defrag.pending };
+  pending(): { flows: number; fragmentTrains: number; quicConnections: number } {
+    return { flows: this.flows.size, fragmentTrains: this.defrag.pending, quicConnections: this.quic.pendingCount };
   }
 
   onFrame(f: RawFrame): void {
@@ -529,6 +533,19 @@ export class Decoder implements DnsSink, HttpSink {
     if (dport === Port.VXLAN && this.vxlan(b, p, uEnd)) return;
     if (dport === Port.GENEVE && this.geneve(b, p, uEnd)) return;
     if ((dport === Port.GTP_U || sport === Port.GTP_U) && this.gtpu(b, p, uEnd)) return;
+    // QUIC on any port, found by content (RFC 9000 §17.2 long header, Initial type).
+    const payload = b.subarray(p, uEnd);
+    if (looksLikeQuicInitial(payload)) this.quicDatagram(payload);
+  }
+
+  /** RFC 9001 §5: decrypt client Initials, reassemble CRYPTO, parse the ClientHello. */
+  private quicDatagram(payload: Uint8Array): void {
+    const fmt = this.af === 4 ? ipv4ToString : ipv6ToString;
+    const key = `${fmt(this.addrBuf, this.srcOff)}|${this.sport}|${fmt(this.addrBuf, this.dstOff)}|${this.dport}`;
+    const r = this.quic.onDatagram(payload, key, this.nowMicros);
+    if (r === undefined) return;
+    if (isIssue(r)) return this.count(r);
+    this.clientHello(r, 'quic_sni');
   }
 
   /** RFC 9293 §3.1 */
@@ -617,7 +634,8 @@ export class Decoder implements DnsSink, HttpSink {
     const view = b.subarray(p, end);
     const used = this.consume(kind, view);
     if (used === view.length) {
-      if (existing) this.flows.remove(existing);
+      if (existing !== undefined) this.done(existing);
+      else if (this.namePort[dport] === 1) this.newFlow(hash, sport, dport).state = FlowState.Ignore;
       return;
     }
     if (this.frameCut()) return this.count(NAME_SNAPLEN);
@@ -675,12 +693,23 @@ export class Decoder implements DnsSink, HttpSink {
       if (!this.append(flow, s.data.subarray(skip))) return;
     }
     const used = this.consume(flow.app, flow.buf!.subarray(0, flow.bufLen));
-    if (used === flow.bufLen) return flows.remove(flow); // name found: the flow is forgotten
+    if (used === flow.bufLen) return this.done(flow);
     if (used > 0) {
       flow.buf!.copyWithin(0, used, flow.bufLen);
       flow.bufLen -= used;
     }
     if (cut) this.dropFlow(flow, NAME_SNAPLEN);
+  }
+
+  /**
+   * The stream's name (or message) was read: its bytes are forgotten, and a cheap tombstone
+   * stays so the rest of the connection is not mistaken for one picked up mid-stream.
+   */
+  private done(flow: Flow): void {
+    flow.state = FlowState.Ignore;
+    flow.buf = undefined;
+    flow.bufLen = 0;
+    flow.ooo = undefined;
   }
 
   /** Appends stream bytes to a flow's buffer; false (flow dropped) past MAX_STREAM_BYTES. */

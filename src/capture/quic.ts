@@ -1,0 +1,590 @@
+/**
+ * QUIC Initial packets → the client's TLS ClientHello handshake message.
+ *
+ * A client opens a QUIC connection with Initial packets whose protection keys derive from
+ * public values (RFC 9001 §5.2), so an observer can decrypt them, collect the CRYPTO
+ * frames (RFC 9000 §19.6) and reassemble the ClientHello. Parsing the ClientHello itself
+ * (SNI, ALPN, JA4) is tls.ts's job; this file hands over the handshake message bytes
+ * (4-byte header + body).
+ *
+ * Why reassembly is needed: Chrome scatters its ClientHello over many small CRYPTO frames in
+ * random order, and a post-quantum ClientHello (ML-KEM key share, ~1.2 KB more) no longer
+ * fits in one 1200-byte Initial, so it spans two or more packets that may arrive in any
+ * order. State is kept per client connection, bounded (LRU + idle timeout on packet time).
+ *
+ *   datagram ─┬─ long header packet (Length) ─┬─ Initial ─→ unprotect ─→ frames ─→ CRYPTO stream
+ *             │                               └─ 0-RTT / Handshake: skipped by Length
+ *             └─ short header: ends the walk (it runs to the end of the datagram)
+ */
+import { ByteReader, u24be, u32be, u8 } from './bytes.js';
+import { defineIssue, type DecodeIssue, type IssueCounter } from './issues.js';
+import {
+  deriveInitialKeys,
+  openPacket,
+  quicVersionInfo,
+  HP_SAMPLE_LEN,
+  HP_SAMPLE_OFFSET,
+  type OpenedPacket,
+  type PacketKeys,
+} from './quic-crypto.js';
+
+// ---------------------------------------------------------------------------------------
+// Outcomes (see issues.ts: truncated = bytes ran out, invalid = contradicts the spec,
+// skipped = not for us or a limit was reached).
+
+/** The long header stops before its Length field ends. */
+export const QUIC_TRUNCATED_HEADER = defineIssue('quic', 'truncated', 'header');
+/** The Initial's Length runs past the end of the datagram (snaplen cut, damage). */
+export const QUIC_TRUNCATED_PACKET = defineIssue('quic', 'truncated', 'packet');
+/** A connection ID longer than 20 bytes (RFC 9000 §17.2). */
+export const QUIC_BAD_HEADER = defineIssue('quic', 'invalid', 'bad_header');
+/** Length leaves no room for the header-protection sample (RFC 9001 §5.4.2). */
+export const QUIC_PACKET_TOO_SHORT = defineIssue('quic', 'invalid', 'packet_too_short');
+/** A long header whose version we have no Initial salt for. */
+export const QUIC_UNSUPPORTED_VERSION = defineIssue('quic', 'skipped', 'unsupported_version');
+/** AEAD authentication failed: not a client Initial of a connection we can key, or damaged. */
+export const QUIC_DECRYPT_FAILED = defineIssue('quic', 'invalid', 'decrypt_failed');
+/** A frame that cannot appear in an Initial, or one cut short (after successful decryption). */
+export const QUIC_BAD_FRAME = defineIssue('quic', 'invalid', 'bad_frame');
+/** CRYPTO data beyond maxCryptoBytes, or a handshake message that would end beyond it. */
+export const QUIC_CRYPTO_TOO_LONG = defineIssue('quic', 'skipped', 'crypto_too_long');
+/** More than MAX_CRYPTO_FRAGMENTS disjoint CRYPTO ranges pending for one connection. */
+export const QUIC_TOO_MANY_FRAGMENTS = defineIssue('quic', 'skipped', 'too_many_fragments');
+/** An Initial travelling the other way on a 5-tuple whose client we track: the server's. */
+export const QUIC_SERVER_INITIAL = defineIssue('quic', 'skipped', 'server_initial');
+/** The CRYPTO stream does not start with a ClientHello (e.g. a server Initial). */
+export const QUIC_NOT_CLIENT_HELLO = defineIssue('quic', 'skipped', 'not_client_hello');
+/** A connection dropped from the pending table to make room (LRU). */
+export const QUIC_EVICTED = defineIssue('quic', 'skipped', 'evicted');
+/** A connection whose ClientHello was still incomplete when it went idle. */
+export const QUIC_TIMEOUT = defineIssue('quic', 'skipped', 'timeout');
+
+// ---------------------------------------------------------------------------------------
+// Limits.
+
+/** Highest CRYPTO stream offset kept per connection. A ClientHello is typically 0.3-2 KB
+ *  (post-quantum key shares, PSK tickets and ECH push it toward 3-5 KB); after a
+ *  HelloRetryRequest the second ClientHello follows the first in the same stream. */
+export const MAX_CRYPTO_BYTES = 16_384;
+/** Disjoint (not yet merged) CRYPTO ranges per connection; adjacent ranges merge. */
+export const MAX_CRYPTO_FRAGMENTS = 256;
+/** Connections tracked at once; the least recently active is evicted beyond this. */
+export const MAX_PENDING = 10_000;
+/** Idle time (packet time) after which a connection is forgotten: 10 s covers Initial
+ *  retransmission timeouts (RFC 9002 §6.2) of a lossy handshake. */
+export const PENDING_TIMEOUT_MICROS = 10_000_000;
+/** RFC 9000 §17.2: connection IDs are at most 20 bytes in QUIC v1 (and v2, drafts 29-32). */
+export const MAX_CID_LEN = 20;
+
+/** TLS HandshakeType client_hello (RFC 8446 §4). */
+const HANDSHAKE_CLIENT_HELLO = 1;
+/** Smallest Length that leaves room for the 16-byte sample 4 bytes after the packet number. */
+const MIN_PROTECTED_LEN = HP_SAMPLE_OFFSET + HP_SAMPLE_LEN;
+
+// ---------------------------------------------------------------------------------------
+// Wire helpers.
+
+/** RFC 9000 §16 variable-length integer; undefined when the bytes run out. Values above
+ *  2^53 lose precision, which only matters for lengths that then fail their bounds check. */
+function varint(r: ByteReader): number | undefined {
+  const first = r.u8();
+  if (first === undefined) return undefined;
+  const len = 1 << (first >> 6);
+  if (r.remaining < len - 1) return undefined;
+  let v = first & 0x3f;
+  for (let i = 1; i < len; i++) v = v * 256 + u8(r.buf, r.pos++);
+  return v;
+}
+
+/**
+ * Cheap content probe for a UDP payload: does it start with a QUIC Initial we could open?
+ * RFC 9000 §17.2: header form 1, fixed bit 1, a version with a known salt, the version's
+ * Initial type bits (v2 differs, RFC 9369 §3.2), CID lengths ≤ 20 and a token/Length that
+ * fit the header. The Length itself may run past a snaplen-truncated capture (the
+ * assembler reports that as truncated rather than "not QUIC").
+ */
+export function looksLikeQuicInitial(b: Uint8Array): boolean {
+  if (b.length < 7) return false;
+  const first = u8(b, 0);
+  if ((first & 0xc0) !== 0xc0) return false;
+  const v = quicVersionInfo(u32be(b, 1));
+  if (v === undefined || ((first >> 4) & 0x03) !== v.types.initial) return false;
+  const r = new ByteReader(b, 5);
+  const dcil = r.u8();
+  if (dcil === undefined || dcil > MAX_CID_LEN || !r.skip(dcil)) return false;
+  const scil = r.u8();
+  if (scil === undefined || scil > MAX_CID_LEN || !r.skip(scil)) return false;
+  const tokenLen = varint(r);
+  if (tokenLen === undefined || !r.skip(tokenLen)) return false;
+  const length = varint(r);
+  return length !== undefined && length >= MIN_PROTECTED_LEN;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reassembly state.
+
+/** One client connection's Initial CRYPTO stream. */
+interface Conn {
+  /** Map key: tuple | version | original DCID (hex). */
+  readonly id: string;
+  /** The caller's 5-tuple key ("srcip|sport|dstip|dport"). */
+  readonly tuple: string;
+  readonly version: number;
+  /** Client Initial keys, derived once from the client's original DCID (RFC 9001 §5.2). */
+  readonly keys: PacketKeys;
+  /** Largest packet number opened so far in the Initial space (for RFC 9000 Appendix A.3). */
+  largestPn: number;
+  lastSeen: number;
+  /** Stream offset where the next handshake message starts (past any ClientHello returned). */
+  base: number;
+  /** Reassembly buffer indexed by stream offset; grows on demand up to maxCryptoBytes. */
+  buf: Uint8Array;
+  /** Received byte ranges, sorted, disjoint and not touching (touching ranges merge). */
+  ranges: Range[];
+  /** Set after a limit or a non-ClientHello: packets are ignored until the entry expires. */
+  dead: boolean;
+  /** ClientHello.random of the message at offset 0 (see `prevRandom`). */
+  firstRandom: Uint8Array | undefined;
+  /** firstRandom of the connection this one replaced on the same 5-tuple. A Retry
+   *  (RFC 9000 §17.2.5) makes the client resend the unchanged ClientHello under new keys;
+   *  like tshark, that copy is not reported twice. */
+  readonly prevRandom: Uint8Array | undefined;
+}
+
+/** Stream offsets [start, end). */
+interface Range {
+  start: number;
+  end: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Offsets of ClientHello.random in the handshake message: type(1) length(3) version(2). */
+const RANDOM_AT = 6;
+const RANDOM_END = RANDOM_AT + 32;
+
+function sameBytes(a: Uint8Array, b: Uint8Array, bStart: number): boolean {
+  if (bStart + a.length > b.length) return false;
+  for (let i = 0; i < a.length; i++) if (u8(a, i) !== u8(b, bStart + i)) return false;
+  return true;
+}
+
+/** "a|b|c|d" -> "c|d|a|b": the same connection seen from the other side. */
+function reverseTuple(tuple: string): string {
+  const p = tuple.split('|');
+  return p.length === 4 ? `${p[2]}|${p[3]}|${p[0]}|${p[1]}` : tuple;
+}
+
+export interface QuicAssemblerOptions {
+  /** Connections tracked at once. @default MAX_PENDING */
+  readonly maxPending?: number;
+  /** Highest CRYPTO stream offset kept per connection. @default MAX_CRYPTO_BYTES */
+  readonly maxCryptoBytes?: number;
+  /** Idle timeout in packet-time microseconds. @default PENDING_TIMEOUT_MICROS */
+  readonly pendingTimeoutMicros?: number;
+  /** Where evictions (QUIC_EVICTED) and timeouts (QUIC_TIMEOUT) are counted as they
+   *  happen, since they concern other connections than the datagram being decoded. */
+  readonly issues?: IssueCounter;
+}
+
+/**
+ * Decrypts client Initial packets and reassembles their CRYPTO stream into ClientHello
+ * messages, per connection.
+ *
+ * Connection identity: Initial keys come from the Destination Connection ID of the
+ * client's first Initial, and later client Initials keep using those keys even after the
+ * client switches its DCID to the server's chosen ID. So entries are keyed by the 5-tuple
+ * plus that original DCID, and a packet whose DCID matches no entry is first tried with the
+ * keys of the latest connection on its 5-tuple before fresh keys are derived from its own
+ * DCID. After a Retry the client derives new keys from the Retry's SCID: that is a fresh
+ * derivation, i.e. a new entry.
+ *
+ * Output: each ClientHello once. Retransmitted or overlapping CRYPTO ranges are absorbed
+ * (first copy wins); after a HelloRetryRequest the second ClientHello (at the offset where
+ * the first ended) is returned too. Returned views stay valid: their bytes are never
+ * rewritten.
+ */
+export class QuicInitialAssembler {
+  /** Entries dropped to make room (LRU); each is also counted as QUIC_EVICTED. */
+  evictions = 0;
+  /** Entries that went idle with an incomplete ClientHello; each is also counted as QUIC_TIMEOUT. */
+  timeouts = 0;
+
+  private readonly maxPending: number;
+  private readonly maxCryptoBytes: number;
+  private readonly timeout: number;
+  private readonly issues: IssueCounter | undefined;
+  /** Insertion order = least recently active first (entries are re-inserted on use). */
+  private readonly conns = new Map<string, Conn>();
+  /** The most recently created connection on each 5-tuple. */
+  private readonly latest = new Map<string, Conn>();
+  /** CRYPTO frames of the packet being processed (reused; views into its plaintext). */
+  private readonly frameOffsets: number[] = [];
+  private readonly frameData: Uint8Array[] = [];
+
+  constructor(opts: QuicAssemblerOptions = {}) {
+    this.maxPending = opts.maxPending ?? MAX_PENDING;
+    this.maxCryptoBytes = opts.maxCryptoBytes ?? MAX_CRYPTO_BYTES;
+    this.timeout = opts.pendingTimeoutMicros ?? PENDING_TIMEOUT_MICROS;
+    this.issues = opts.issues;
+  }
+
+  /** Connections currently tracked (incomplete, finished-but-recent and failed ones). */
+  get pendingCount(): number {
+    return this.conns.size;
+  }
+
+  /**
+   * Feeds one client→server UDP payload. Returns a complete ClientHello handshake message
+   * (a view; 4-byte header + body) the first time it completes, a DecodeIssue when the
+   * datagram could not be used, or undefined when there is nothing to report yet (or the
+   * datagram holds no Initial). Never throws.
+   *
+   * @param connKey the datagram's 5-tuple, "srcip|sport|dstip|dport"
+   * @param tsMicros packet time; drives the idle timeout
+   */
+  onDatagram(payload: Uint8Array, connKey: string, tsMicros: number): Uint8Array | DecodeIssue | undefined {
+    this.expire(tsMicros);
+    let issue: DecodeIssue | undefined;
+    let off = 0;
+    // RFC 9000 §12.2: a datagram may coalesce several packets; every long header except
+    // Retry and Version Negotiation carries a Length, a short header runs to the end.
+    while (off < payload.length) {
+      const first = u8(payload, off);
+      if ((first & 0x80) === 0) break;
+      if (payload.length - off < 6) return issue ?? QUIC_TRUNCATED_HEADER;
+      const version = u32be(payload, off + 1);
+      if (version === 0) break; // Version Negotiation (RFC 9000 §17.2.1)
+      const v = quicVersionInfo(version);
+      if (v === undefined) return issue ?? QUIC_UNSUPPORTED_VERSION;
+
+      // RFC 9000 §17.2: DCID Length (8), DCID, SCID Length (8), SCID
+      const r = new ByteReader(payload, off + 5);
+      const dcil = r.u8();
+      if (dcil === undefined || !r.skip(dcil)) return issue ?? QUIC_TRUNCATED_HEADER;
+      if (dcil > MAX_CID_LEN) return issue ?? QUIC_BAD_HEADER;
+      const dcidAt = r.pos - dcil;
+      const scil = r.u8();
+      if (scil === undefined || !r.skip(scil)) return issue ?? QUIC_TRUNCATED_HEADER;
+      if (scil > MAX_CID_LEN) return issue ?? QUIC_BAD_HEADER;
+
+      const type = (first >> 4) & 0x03;
+      if (type === v.types.retry) break; // server-only, no Length: nothing after it to parse
+      const isInitial = type === v.types.initial;
+      // RFC 9000 §17.2.2 Initial: Token Length (i), Token (..), Length (i), Packet Number
+      if (isInitial) {
+        const tokenLen = varint(r);
+        if (tokenLen === undefined || !r.skip(tokenLen)) return issue ?? QUIC_TRUNCATED_HEADER;
+      }
+      const length = varint(r);
+      if (length === undefined) return issue ?? QUIC_TRUNCATED_HEADER;
+      const pnAt = r.pos;
+      const end = pnAt + length;
+      if (end > payload.length) return issue ?? (isInitial ? QUIC_TRUNCATED_PACKET : undefined);
+
+      if (isInitial) {
+        if (length < MIN_PROTECTED_LEN) {
+          issue ??= QUIC_PACKET_TOO_SHORT;
+        } else {
+          const dcid = payload.subarray(dcidAt, dcidAt + dcil);
+          const res = this.onInitial(payload.subarray(off, end), pnAt - off, version, dcid, connKey, tsMicros);
+          if (res instanceof Uint8Array) return res;
+          issue ??= res;
+        }
+      }
+      off = end;
+    }
+    return issue;
+  }
+
+  /**
+   * Drops connections idle for longer than the timeout at packet time `nowMicros`. Also run
+   * at the start of every onDatagram. Returns how many incomplete ClientHellos were dropped.
+   */
+  expire(nowMicros: number): number {
+    let dropped = 0;
+    for (const c of this.conns.values()) {
+      if (nowMicros - c.lastSeen < this.timeout) break; // the rest are more recent
+      this.remove(c);
+      if (this.incomplete(c)) {
+        dropped++;
+        this.timeouts++;
+        this.issues?.add(QUIC_TIMEOUT);
+      }
+    }
+    return dropped;
+  }
+
+  // -------------------------------------------------------------------------------------
+
+  private onInitial(
+    packet: Uint8Array,
+    pnOffset: number,
+    version: number,
+    dcid: Uint8Array,
+    tuple: string,
+    ts: number,
+  ): Uint8Array | DecodeIssue | undefined {
+    const id = `${tuple}|${version}|${Buffer.from(dcid.buffer, dcid.byteOffset, dcid.length).toString('hex')}`;
+    let conn = this.conns.get(id);
+    let opened: OpenedPacket | undefined;
+    if (conn !== undefined) {
+      if (conn.dead) {
+        this.touch(conn, ts); // a given-up connection stays quiet until it goes idle
+        return undefined;
+      }
+      opened = openPacket(conn.keys, packet, pnOffset, conn.largestPn);
+      if (opened === undefined) return QUIC_DECRYPT_FAILED;
+    } else {
+      // Not the DCID a connection started with: maybe the client switched to the server's
+      // chosen ID (RFC 9000 §7.2) and still uses the original keys (RFC 9001 §5.2).
+      const alt = this.latest.get(tuple);
+      if (alt !== undefined && alt.version === version) {
+        opened = openPacket(alt.keys, packet, pnOffset, alt.largestPn);
+        if (opened !== undefined) conn = alt;
+      }
+    }
+    // No connection owns the packet: keys from its own DCID, as a client's first Initial.
+    // Unless the reverse 5-tuple is a client we track: then it is the server's Initial,
+    // sealed with server keys from a DCID it does not carry (RFC 9001 §5.2).
+    let freshKeys: PacketKeys | undefined;
+    if (conn === undefined) {
+      if (this.latest.has(reverseTuple(tuple))) return QUIC_SERVER_INITIAL;
+      freshKeys = deriveInitialKeys(version, dcid);
+      if (freshKeys === undefined) return QUIC_UNSUPPORTED_VERSION;
+      opened = openPacket(freshKeys, packet, pnOffset, -1);
+      if (opened === undefined) return QUIC_DECRYPT_FAILED;
+    } else {
+      if (opened === undefined) return QUIC_DECRYPT_FAILED;
+      if (opened.pn > conn.largestPn) conn.largestPn = opened.pn;
+      this.touch(conn, ts);
+      if (conn.dead) return undefined;
+    }
+
+    const bad = this.parseFrames(opened.payload);
+    const offsets = this.frameOffsets;
+    const data = this.frameData;
+    let res: Uint8Array | DecodeIssue | undefined = bad;
+    if (data.length > 0) {
+      // Only packets carrying CRYPTO data create state (ACK-only Initials need none).
+      if (conn === undefined && freshKeys !== undefined) {
+        conn = this.create(id, tuple, version, freshKeys, opened.pn, ts);
+      }
+      if (conn !== undefined) res = this.addFrames(conn, offsets, data) ?? this.takeHello(conn) ?? bad;
+    }
+    offsets.length = 0;
+    data.length = 0; // release the views into the plaintext
+    return res;
+  }
+
+  private addFrames(conn: Conn, offsets: readonly number[], data: readonly Uint8Array[]): DecodeIssue | undefined {
+    for (let i = 0; i < data.length; i++) {
+      const off = offsets[i];
+      const d = data[i];
+      if (off === undefined || d === undefined) break;
+      const failed = this.addRange(conn, off, d);
+      if (failed !== undefined) return this.kill(conn, failed);
+    }
+    return undefined;
+  }
+
+  /**
+   * RFC 9000 §19 frames, limited to what §12.4 (Table 3) allows in Initial packets plus a
+   * few harmless ones skipped by their encoding. CRYPTO frames are collected into
+   * frameOffsets/frameData; an unknown or cut-short frame ends the packet (QUIC_BAD_FRAME)
+   * and the frames before it are kept, since the packet authenticated.
+   */
+  private parseFrames(p: Uint8Array): DecodeIssue | undefined {
+    this.frameOffsets.length = 0;
+    this.frameData.length = 0;
+    const r = new ByteReader(p);
+    while (r.remaining > 0) {
+      const type = varint(r);
+      switch (type) {
+        case 0x00: // PADDING (§19.1): usually a long run, skip it in one loop
+          while (r.pos < r.end && u8(p, r.pos) === 0) r.pos++;
+          break;
+        case 0x01: // PING (§19.2)
+        case 0x1e: // HANDSHAKE_DONE (§19.20), not valid here but has no body
+          break;
+        case 0x02: // ACK (§19.3): Largest Acknowledged, ACK Delay, ACK Range Count, First ACK Range,
+        case 0x03: //   ACK Range (Gap, ACK Range Length) * count, [ECN Counts: ECT0, ECT1, ECN-CE]
+        {
+          if (varint(r) === undefined || varint(r) === undefined) return QUIC_BAD_FRAME;
+          const count = varint(r);
+          if (count === undefined || varint(r) === undefined) return QUIC_BAD_FRAME;
+          // each range is at least 2 bytes: a bogus count fails here rather than looping long
+          if (count * 2 > r.remaining) return QUIC_BAD_FRAME;
+          for (let i = 0; i < count * 2; i++) if (varint(r) === undefined) return QUIC_BAD_FRAME;
+          if (type === 0x03) {
+            if (varint(r) === undefined || varint(r) === undefined || varint(r) === undefined) return QUIC_BAD_FRAME;
+          }
+          break;
+        }
+        case 0x06: {
+          // CRYPTO (§19.6): Offset (i), Length (i), Crypto Data
+          const offset = varint(r);
+          const len = varint(r);
+          if (offset === undefined || len === undefined) return QUIC_BAD_FRAME;
+          const data = r.bytes(len);
+          if (data === undefined) return QUIC_BAD_FRAME;
+          if (len > 0) {
+            this.frameOffsets.push(offset);
+            this.frameData.push(data);
+          }
+          break;
+        }
+        case 0x07: {
+          // NEW_TOKEN (§19.7): Token Length (i), Token (server-only, skipped by encoding)
+          const len = varint(r);
+          if (len === undefined || !r.skip(len)) return QUIC_BAD_FRAME;
+          break;
+        }
+        case 0x1c: // CONNECTION_CLOSE (§19.19): Error Code (i), [Frame Type (i)] (0x1c only),
+        case 0x1d: {
+          //   Reason Phrase Length (i), Reason Phrase
+          if (varint(r) === undefined) return QUIC_BAD_FRAME;
+          if (type === 0x1c && varint(r) === undefined) return QUIC_BAD_FRAME;
+          const len = varint(r);
+          if (len === undefined || !r.skip(len)) return QUIC_BAD_FRAME;
+          break;
+        }
+        default:
+          return QUIC_BAD_FRAME;
+      }
+    }
+    return undefined;
+  }
+
+  private create(id: string, tuple: string, version: number, keys: PacketKeys, pn: number, ts: number): Conn {
+    while (this.conns.size >= this.maxPending) {
+      const oldest = this.conns.values().next().value;
+      if (oldest === undefined) break;
+      this.remove(oldest);
+      this.evictions++;
+      this.issues?.add(QUIC_EVICTED);
+    }
+    const conn: Conn = {
+      id,
+      tuple,
+      version,
+      keys,
+      largestPn: pn,
+      lastSeen: ts,
+      base: 0,
+      buf: EMPTY,
+      ranges: [],
+      dead: false,
+      firstRandom: undefined,
+      prevRandom: this.latest.get(tuple)?.firstRandom,
+    };
+    this.conns.set(id, conn);
+    this.latest.set(tuple, conn);
+    return conn;
+  }
+
+  /** Marks activity: re-inserting moves the entry to the most-recent end of the map. */
+  private touch(conn: Conn, ts: number): void {
+    conn.lastSeen = ts;
+    this.conns.delete(conn.id);
+    this.conns.set(conn.id, conn);
+  }
+
+  private remove(conn: Conn): void {
+    this.conns.delete(conn.id);
+    if (this.latest.get(conn.tuple) === conn) this.latest.delete(conn.tuple);
+  }
+
+  private kill(conn: Conn, why: DecodeIssue): DecodeIssue {
+    conn.dead = true;
+    conn.buf = EMPTY;
+    conn.ranges.length = 0;
+    return why;
+  }
+
+  private incomplete(c: Conn): boolean {
+    const last = c.ranges.at(-1);
+    return !c.dead && last !== undefined && last.end > c.base;
+  }
+
+  /**
+   * Stores CRYPTO bytes [offset, offset+data.length) (RFC 9000 §19.6). Bytes already held
+   * or already consumed are not overwritten (first copy wins); only the gaps are copied.
+   */
+  private addRange(conn: Conn, offset: number, data: Uint8Array): DecodeIssue | undefined {
+    let start = offset;
+    const end = offset + data.length;
+    if (end > this.maxCryptoBytes) return QUIC_CRYPTO_TOO_LONG;
+    if (end <= conn.base) return undefined; // retransmission of a message already returned
+    if (start < conn.base) start = conn.base;
+
+    if (conn.buf.length < end) {
+      // copy: outlives the packet (the ClientHello may need more packets)
+      const grown = new Uint8Array(Math.min(this.maxCryptoBytes, Math.max(end, 2 * conn.buf.length, 2048)));
+      grown.set(conn.buf);
+      conn.buf = grown;
+    }
+    // Copy the parts of [start, end) no earlier range covers.
+    const rg = conn.ranges;
+    let cursor = start;
+    for (const r of rg) {
+      if (r.end < start) continue;
+      if (r.start > end) break;
+      if (r.start > cursor) conn.buf.set(data.subarray(cursor - offset, r.start - offset), cursor);
+      if (r.end > cursor) cursor = r.end;
+    }
+    if (cursor < end) conn.buf.set(data.subarray(cursor - offset, end - offset), cursor);
+
+    // Merge: ranges that overlap or touch [start, end) collapse into one.
+    const merged: Range[] = [];
+    const cur: Range = { start, end };
+    let placed = false;
+    for (const r of rg) {
+      if (r.end < cur.start) {
+        merged.push(r);
+      } else if (r.start > cur.end) {
+        if (!placed) merged.push(cur);
+        placed = true;
+        merged.push(r);
+      } else {
+        cur.start = Math.min(cur.start, r.start);
+        cur.end = Math.max(cur.end, r.end);
+      }
+    }
+    if (!placed) merged.push(cur);
+    conn.ranges = merged;
+    if (merged.length > MAX_CRYPTO_FRAGMENTS) return QUIC_TOO_MANY_FRAGMENTS;
+    return undefined;
+  }
+
+  /**
+   * When the stream holds a whole handshake message at `base`, returns it (RFC 8446 §4:
+   * msg_type (1), length (3), body) if it is a ClientHello and advances past it.
+   */
+  private takeHello(conn: Conn): Uint8Array | DecodeIssue | undefined {
+    let contiguous = 0;
+    for (const r of conn.ranges) {
+      if (r.start <= conn.base && r.end > conn.base) contiguous = r.end - conn.base;
+    }
+    if (contiguous === 0) return undefined;
+    const at = conn.base;
+    if (u8(conn.buf, at) !== HANDSHAKE_CLIENT_HELLO) return this.kill(conn, QUIC_NOT_CLIENT_HELLO);
+    if (contiguous < 4) return undefined;
+    const need = 4 + u24be(conn.buf, at + 1);
+    if (at + need > this.maxCryptoBytes) return this.kill(conn, QUIC_CRYPTO_TOO_LONG);
+    if (contiguous < need) return undefined;
+
+    const hello = conn.buf.subarray(at, at + need);
+    conn.base = at + need;
+    // Nothing buffered past it (the usual case): drop our reference, the caller's view keeps
+    // the bytes alive. A later message (after HelloRetryRequest) gets a fresh buffer.
+    if (!this.incomplete(conn)) conn.buf = EMPTY;
+    if (at === 0 && need >= RANDOM_END) {
+      conn.firstRandom = hello.slice(RANDOM_AT, RANDOM_END); // copy: 32 bytes kept for the check below
+      if (conn.prevRandom !== undefined && sameBytes(conn.prevRandom, hello, RANDOM_AT)) {
+        return undefined; // the same ClientHello resent after a Retry: already reported
+      }
+    }
+    return hello;
+  }
+}
