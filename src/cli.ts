@@ -172,6 +172,9 @@ async function names(args: string[]): Promise<number> {
     const lines = [`frames ${s.frames}, bytes ${s.bytes}`, `observations ${JSON.stringify(s.observations)}`];
     for (const d of decoder.issues.rows()) lines.push(`${d.layer}/${d.kind}/${d.reason} ${d.count}`);
     for (const [k, n] of Object.entries(decoder.evictions())) lines.push(`evictions ${k} ${n}`);
+    const pend = decoder.pending();
+    lines.push(`pending flows ${pend.flows}, fragment trains ${pend.fragmentTrains}, quic connections ${pend.quicConnections}`);
+    lines.push(`peak rss ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
     process.stderr.write(lines.join('\n') + '\n');
   }
   for (const d of run.damaged) process.stderr.write(`kasmon: ${d}\n`);
