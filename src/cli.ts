@@ -133,7 +133,7 @@ async function replay(args: string[]): Promise<number> {
   const sink = values.alerts !== undefined ? new NdjsonSink(values.alerts) : undefined;
   const ctx = { observerName: config.observer.name, cutoffIso: config.cutoff.iso };
   const analyzer = createAnalyzer(config, { onAlert: (a, c) => sink?.write(alertEvent(a, c, ctx)) });
-  const decoder = createDecoder(config, (o) => analyzer.onObservation(o));
+  const decoder = createDecoder(config, (o) => analyzer.onObservation(o), true);
   const ac = interruptible();
   let run;
   try {

@@ -1,7 +1,7 @@
 import { Analyzer, type AnalyzerHooks } from './analyze/analyzer.js';
 import { Matcher } from './analyze/hostnames.js';
 import { Decoder } from './capture/decoder.js';
-import type { Observation } from './capture/observation.js';
+import type { Observation, ObservationKind } from './capture/observation.js';
 import { readCapture, type ReadResult } from './capture/source.js';
 import type { Config } from './config.js';
 import { buildReport, type ReplayReport } from './export/report.js';
@@ -39,7 +39,7 @@ export async function readAll(inputs: readonly string[], decoder: Decoder, opts:
 export function createAnalyzer(config: Config, hooks: AnalyzerHooks = {}): Analyzer {
   return new Analyzer(
     {
-      matcher: new Matcher(config.endpoints),
+      matcher: matcherFor(config),
       cutoffMicros: config.cutoff.micros,
       suppressMicros: config.alerts.suppressSeconds * 1_000_000,
       maxClients: config.limits.maxClients,
@@ -51,8 +51,23 @@ export function createAnalyzer(config: Config, hooks: AnalyzerHooks = {}): Analy
   );
 }
 
-export function createDecoder(config: Config, emit: (o: Observation) => void): Decoder {
-  return new Decoder(emit, { dnsPorts: config.dns.ports, limits: config.limits });
+const matchers = new WeakMap<Config, Matcher>();
+function matcherFor(config: Config): Matcher {
+  let m = matchers.get(config);
+  if (m === undefined) matchers.set(config, (m = new Matcher(config.endpoints)));
+  return m;
+}
+
+/**
+ * `onlyMatches`: build observations only for names a rule matches (replay); every name is
+ * still decoded and counted.
+ */
+export function createDecoder(config: Config, emit: (o: Observation) => void, onlyMatches = false): Decoder {
+  const m = matcherFor(config);
+  const accept = onlyMatches
+    ? (_k: ObservationKind, name: string, cname: string | undefined): boolean => m.match(name) !== undefined || (cname !== undefined && m.match(cname) !== undefined)
+    : undefined;
+  return new Decoder(emit, { dnsPorts: config.dns.ports, limits: config.limits, ...(accept ? { accept } : {}) });
 }
 
 export function report(config: Config, decoder: Decoder, analyzer: Analyzer, run: RunResult): ReplayReport {

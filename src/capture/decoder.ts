@@ -79,6 +79,11 @@ export interface DecoderOptions {
   dnsPorts?: readonly number[];
   /** State bounds (flows under reassembly, their idle timeout). */
   limits?: { maxFlows: number; flowIdleSeconds: number };
+  /**
+   * Which names deserve an Observation (default: all). Lets `replay` skip building objects,
+   * formatting addresses and computing JA4 for names no rule matches.
+   */
+  accept?: (kind: ObservationKind, name: string, cnameTarget: string | undefined) => boolean;
 }
 
 export interface DecoderStats {
@@ -117,10 +122,13 @@ export class Decoder implements DnsSink, HttpSink {
   private depth = 0;
   private readonly tunnels: string[] = [];
 
+  private readonly accept: DecoderOptions['accept'];
+
   constructor(
     private readonly emit: (o: Observation) => void,
     opts: DecoderOptions = {},
   ) {
+    this.accept = opts.accept;
     for (const p of opts.dnsPorts ?? [Port.DNS]) this.dnsPort[p] = 1;
     for (const p of NAME_PORTS) this.namePort[p] = 1;
     const limits = opts.limits ?? { maxFlows: DEFAULT_MAX_FLOWS, flowIdleSeconds: DEFAULT_FLOW_IDLE_SECONDS };
@@ -534,8 +542,10 @@ export class Decoder implements DnsSink, HttpSink {
     if (dport === Port.GENEVE && this.geneve(b, p, uEnd)) return;
     if ((dport === Port.GTP_U || sport === Port.GTP_U) && this.gtpu(b, p, uEnd)) return;
     // QUIC on any port, found by content (RFC 9000 §17.2 long header, Initial type).
-    const payload = b.subarray(p, uEnd);
-    if (looksLikeQuicInitial(payload)) this.quicDatagram(payload);
+    if (p < uEnd && (b[p]! & 0xc0) === 0xc0) {
+      const payload = b.subarray(p, uEnd);
+      if (looksLikeQuicInitial(payload)) this.quicDatagram(payload);
+    }
   }
 
   /** RFC 9001 §5: decrypt client Initials, reassemble CRYPTO, parse the ClientHello. */
@@ -607,11 +617,11 @@ export class Decoder implements DnsSink, HttpSink {
   /** What the first bytes of a client stream are, by port hint then a cheap content probe. */
   private classify(b: Uint8Array, p: number, end: number, sport: number, dport: number): AppKindValue {
     if (this.dnsPort[sport] === 1 || this.dnsPort[dport] === 1) return AppKind.Dns;
-    if (looksLikeTlsHandshake(b.subarray(p, Math.min(end, p + 6)))) return AppKind.Tls;
+    if (looksLikeTlsHandshake(b, p, end)) return AppKind.Tls;
     if (looksLikeHttpRequest(b, p, end)) return AppKind.Http;
     // RFC 8446 §D.4: a second ClientHello (after HelloRetryRequest) may follow a
     // middlebox-compatibility ChangeCipherSpec record in the same segment.
-    if (end - p > 12 && b[p] === 0x14 && b[p + 1] === 0x03 && u16be(b, p + 3) === 1 && looksLikeTlsHandshake(b.subarray(p + 6, p + 12))) {
+    if (end - p > 12 && b[p] === 0x14 && b[p + 1] === 0x03 && u16be(b, p + 3) === 1 && looksLikeTlsHandshake(b, p + 6, end)) {
       return AppKind.Tls;
     }
     return AppKind.Unknown;
@@ -680,6 +690,16 @@ export class Decoder implements DnsSink, HttpSink {
     }
     const cut = this.frameCut();
     flow.nextSeq = (flow.nextSeq + (end - p)) >>> 0;
+    if (flow.bufLen === 0 && (flow.ooo === undefined || flow.ooo.length === 0)) {
+      // Nothing buffered: parse straight from the segment, keep only an unfinished tail.
+      const view = b.subarray(p, end);
+      const used = this.consume(flow.app, view);
+      if (used === view.length) return this.done(flow);
+      if (cut) return this.dropFlow(flow, NAME_SNAPLEN);
+      flow.streamBytes += used;
+      this.append(flow, view.subarray(used));
+      return;
+    }
     if (!this.append(flow, b.subarray(p, end))) return;
     // Segments held out of order that now continue the stream.
     while (flow.ooo !== undefined && flow.ooo.length > 0) {
@@ -801,6 +821,7 @@ export class Decoder implements DnsSink, HttpSink {
     const hello = parseClientHello(message);
     if (isIssue(hello)) return this.count(hello);
     if (hello.sni === undefined) return this.count(NAME_NO_SNI);
+    if (!this.wanted(kind, hello.sni, undefined)) return;
     const o = this.observation(kind, hello.sni);
     this.helloExtras(o, hello, kind === 'tls_sni' ? 't' : 'q');
     this.publish(o);
@@ -814,12 +835,14 @@ export class Decoder implements DnsSink, HttpSink {
 
   // DnsSink
   query(name: string, qtype: string): void {
+    if (!this.wanted('dns_query', name, undefined)) return;
     const o = this.observation('dns_query', name);
     o.qtype = qtype;
     this.publish(o);
   }
 
   answer(name: string, rrtype: 'A' | 'AAAA' | 'CNAME', data: string): void {
+    if (!this.wanted('dns_answer', name, rrtype === 'CNAME' ? data : undefined)) return;
     const o = this.observation('dns_answer', name);
     o.rrtype = rrtype;
     o.data = data;
@@ -828,9 +851,20 @@ export class Decoder implements DnsSink, HttpSink {
 
   // HttpSink
   request(host: string, path: string): void {
+    if (!this.wanted('http_host', host, undefined)) return;
     const o = this.observation('http_host', host);
     o.http_path = path;
     this.publish(o);
+  }
+
+  /**
+   * Decoded names are counted; an Observation (addresses formatted, JA4 computed) is built
+   * only when the consumer wants this one: `names` wants all, `replay` only matches.
+   */
+  private wanted(kind: ObservationKind, name: string, cnameTarget: string | undefined): boolean {
+    if (this.accept === undefined || this.accept(kind, name, cnameTarget)) return true;
+    this.stats.observations[kind]++;
+    return false;
   }
 
   private observation(kind: ObservationKind, name: string): Observation {

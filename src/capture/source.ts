@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -28,8 +29,17 @@ export interface ReadResult {
 
 type Fill = (buf: Uint8Array, off: number, len: number) => Promise<number>;
 
+/**
+ * Regular files are read synchronously: a page-cache read of 1 MiB costs less than the
+ * thread-pool round trip of an async read. Every 16 reads the event loop gets a turn, so
+ * SIGINT/SIGTERM handlers and output streams still run during a long replay.
+ */
 function fileFill(fh: FileHandle): Fill {
-  return async (buf, off, len) => (await fh.read(buf, off, len, null)).bytesRead;
+  let reads = 0;
+  return async (buf, off, len) => {
+    if (++reads % 16 === 0) await new Promise<void>((r) => setImmediate(r));
+    return readSync(fh.fd, buf, off, len, null);
+  };
 }
 
 /** Adapts a byte stream to `Fill`, keeping the part of a chunk that did not fit. */

@@ -100,10 +100,10 @@ export function isGrease(v: number): boolean {
  * version 3.0–3.4, and — when byte 5 is present — handshake type ClientHello. Needs at least 3
  * bytes. Runs on every TCP payload, so it is only byte compares.
  */
-export function looksLikeTlsHandshake(b: Uint8Array): boolean {
-  const n = b.length;
-  if (n < 3 || u8(b, 0) !== ContentType.Handshake || u8(b, 1) !== 0x03 || u8(b, 2) > 0x04) return false;
-  return n < 6 || u8(b, 5) === HandshakeType.ClientHello;
+export function looksLikeTlsHandshake(b: Uint8Array, off = 0, end = b.length): boolean {
+  const n = end - off;
+  if (n < 3 || u8(b, off) !== ContentType.Handshake || u8(b, off + 1) !== 0x03 || u8(b, off + 2) > 0x04) return false;
+  return n < 6 || u8(b, off + 5) === HandshakeType.ClientHello;
 }
 
 // ---------------------------------------------------------------------------------------------
