@@ -1,0 +1,102 @@
+import dnsPacket from 'dns-packet';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { decodeDns, typeName, type DnsSink } from '../../src/capture/dns.js';
+
+/**
+ * dns-packet is the reference: the hot-path decoder in src/capture/dns.ts must agree with it
+ * on every message dns-packet can encode (names with compression, mixed record types), and
+ * must never throw on what dns-packet rejects.
+ */
+const label = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9-]{0,14}$/);
+const name = fc.array(label, { minLength: 1, maxLength: 5 }).map((l) => l.join('.'));
+const v4 = fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `198.18.${a}.${b}`);
+const v6 = fc.tuple(fc.nat(0xffff), fc.nat(0xffff)).map(([a, b]) => `fd00::${a.toString(16)}:${b.toString(16)}`);
+const answer = fc.oneof(
+  fc.record({ type: fc.constant('A' as const), name, data: v4 }),
+  fc.record({ type: fc.constant('AAAA' as const), name, data: v6 }),
+  fc.record({ type: fc.constant('CNAME' as const), name, data: name }),
+  fc.record({ type: fc.constant('TXT' as const), name, data: fc.string({ maxLength: 20 }) }),
+  fc.record({ type: fc.constant('MX' as const), name, data: fc.record({ preference: fc.nat(100), exchange: name }) }),
+);
+const message = fc.record({
+  response: fc.boolean(),
+  questions: fc.array(fc.record({ name, type: fc.constantFrom('A', 'AAAA', 'MX', 'TXT') as fc.Arbitrary<'A'> }), { minLength: 1, maxLength: 3 }),
+  answers: fc.array(answer, { maxLength: 8 }),
+});
+
+type Seen = string[];
+function collect(msg: Uint8Array): { seen: Seen; issue: unknown } {
+  const seen: Seen = [];
+  const sink: DnsSink = {
+    query: (n, t) => seen.push(`Q ${n} ${t}`),
+    answer: (n, t, d) => seen.push(`R ${n} ${t} ${d}`),
+  };
+  return { seen, issue: decodeDns(msg, sink) };
+}
+
+const norm = (n: string): string => n.toLowerCase().replace(/\.$/, '');
+
+describe('hot-path DNS decoder agrees with dns-packet', () => {
+  test('on random encodable messages', () => {
+    fc.assert(
+      fc.property(message, (m) => {
+        const buf = dnsPacket.encode({
+          type: m.response ? 'response' : 'query',
+          id: 7,
+          flags: m.response ? dnsPacket.RECURSION_DESIRED : 0,
+          questions: m.questions,
+          answers: m.answers as dnsPacket.Answer[],
+        });
+        const ref = dnsPacket.decode(buf);
+        const want: Seen = [];
+        if (!m.response) for (const q of ref.questions ?? []) want.push(`Q ${norm(q.name)} ${q.type}`);
+        for (const a of ref.answers ?? []) {
+          if (a.type === 'A' || a.type === 'AAAA') want.push(`R ${norm(a.name)} ${a.type} ${a.data}`);
+          if (a.type === 'CNAME') want.push(`R ${norm(a.name)} CNAME ${norm(a.data)}`);
+        }
+        const got = collect(buf);
+        expect(got.issue).toBeUndefined();
+        expect(got.seen).toEqual(want);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  test('never throws on mutated messages, and reports nothing dns-packet could not decode as a name', () => {
+    fc.assert(
+      fc.property(message, fc.array(fc.tuple(fc.nat(600), fc.nat(255)), { minLength: 1, maxLength: 6 }), (m, muts) => {
+        const buf = Buffer.from(dnsPacket.encode({ type: 'query', id: 1, questions: m.questions, answers: m.answers as dnsPacket.Answer[] }));
+        for (const [i, v] of muts) if (i < buf.length) buf[i] = v;
+        const got = collect(buf);
+        for (const s of got.seen) expect(s.length).toBeLessThan(600);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  test('on compressed names (RFC 1035 §4.1.4), which dns-packet decodes but never encodes', () => {
+    // question s01.upd.kaspersky.com at 12; answer 1: owner ptr→12, CNAME "eu" + ptr→16 (upd...);
+    // answer 2: owner ptr to the CNAME target, A 198.18.0.9
+    const q = Buffer.from('\x03s01\x03upd\x09kaspersky\x03com\x00\x00\x01\x00\x01', 'latin1');
+    const hdr = Buffer.from([0, 7, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0]);
+    const a1 = Buffer.from([0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 5, 2, 0x65, 0x75, 0xc0, 16]);
+    const a1Target = 12 + q.length + 12; // offset of "eu" in the message
+    const a2 = Buffer.from([0xc0, a1Target, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 0, 9]);
+    const msg = Buffer.concat([hdr, q, a1, a2]);
+    const ref = dnsPacket.decode(msg);
+    expect(ref.answers?.map((a) => [a.name, a.type, a.data])).toEqual([
+      ['s01.upd.kaspersky.com', 'CNAME', 'eu.upd.kaspersky.com'],
+      ['eu.upd.kaspersky.com', 'A', '198.18.0.9'],
+    ]);
+    expect(collect(msg).seen).toEqual(['R s01.upd.kaspersky.com CNAME eu.upd.kaspersky.com', 'R eu.upd.kaspersky.com A 198.18.0.9']);
+    // A pointer to itself or forward is refused by both (no loops).
+    const loop = Buffer.concat([hdr.subarray(0, 4), Buffer.from([0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+    expect(() => dnsPacket.decode(loop)).toThrow();
+    expect(collect(loop)).toEqual({ seen: [], issue: expect.objectContaining({ reason: 'question' }) });
+  });
+
+  test('type names', () => {
+    expect([1, 28, 5, 65, 64, 255, 4242].map(typeName)).toEqual(['A', 'AAAA', 'CNAME', 'HTTPS', 'SVCB', 'ANY', 'TYPE4242']);
+  });
+});
