@@ -554,7 +554,11 @@ export class Decoder implements DnsSink, HttpSink {
     const key = `${fmt(this.addrBuf, this.srcOff)}|${this.sport}|${fmt(this.addrBuf, this.dstOff)}|${this.dport}`;
     const r = this.quic.onDatagram(payload, key, this.nowMicros);
     if (r === undefined) return;
-    if (isIssue(r)) return this.count(r);
+    if (isIssue(r)) {
+      this.count(r);
+      if (r.kind === 'truncated' && this.frameCut()) this.count(NAME_SNAPLEN);
+      return;
+    }
     this.clientHello(r, 'quic_sni');
   }
 

@@ -77,10 +77,18 @@ export function renderTable(r: ReplayReport): string {
     L.push(...table([['category', 'kind', 'phase', 'count'], ...r.matches.map((m) => [m.category, m.kind, m.phase, String(m.count)])]));
   }
   L.push('');
-  if (r.decode_issues.length === 0) L.push('decode issues: none');
+  const unrecovered = r.decode_issues.filter((d) => d.layer === 'name');
+  const other = r.decode_issues.filter((d) => d.layer !== 'name');
+  if (unrecovered.length === 0) L.push('names not recovered: none (no flow or message that could carry a name was lost)');
   else {
-    L.push('DECODE ISSUES (what could not be decoded, and why names were not recovered)');
-    L.push(...table([['layer', 'kind', 'reason', 'count'], ...r.decode_issues.map((d) => [d.layer, d.kind, d.reason, String(d.count)])]));
+    L.push('NAMES NOT RECOVERED (flows and messages that could carry a name but did not yield one)');
+    L.push(...table([['reason', 'count'], ...unrecovered.map((d) => [d.reason, String(d.count)])]));
+  }
+  if (other.length === 0) L.push('decode issues: none');
+  else {
+    L.push('');
+    L.push('DECODE ISSUES (by layer)');
+    L.push(...table([['layer', 'kind', 'reason', 'count'], ...other.map((d) => [d.layer, d.kind, d.reason, String(d.count)])]));
   }
   const ev = Object.entries(r.evictions).filter(([, n]) => n > 0);
   if (ev.length > 0) L.push(`evictions: ${ev.map(([k, n]) => `${k} ${n}`).join(', ')}`);

@@ -41,7 +41,9 @@ export interface ReplayReport {
   matches: MatchCount[];
   clients: ClientReport[];
   appliances: ClientReport[];
-  /** Why names could not be recovered, and every other decode issue, by layer/kind/reason. */
+  /** Flows and messages that could carry a name but did not yield one, by reason. */
+  names_not_recovered: Record<string, number>;
+  /** Every decode issue by layer/kind/reason (the `name` layer included). */
   decode_issues: Array<{ layer: string; kind: string; reason: string; count: number }>;
   /** Bounded tables: how often something was evicted. */
   evictions: Record<string, number>;
@@ -121,6 +123,7 @@ export function buildReport(r: ReportInputs): ReplayReport {
     matches: r.analyzer.matches(),
     clients,
     appliances,
+    names_not_recovered: Object.fromEntries(r.issues.rows().filter((d) => d.layer === 'name').map((d) => [d.reason, d.count])),
     decode_issues: r.issues.rows(),
     evictions: { clients: r.analyzer.clients.evictions, alert_keys: r.analyzer.alerts.evictions, ...r.evictions },
   };
