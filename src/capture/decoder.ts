@@ -9,7 +9,14 @@ import { Defragmenter } from './defrag.js';
 import { AppKind, FlowState, FlowTable, seqDiff, type AppKindValue, type Flow } from './flows.js';
 import { EtherType, IpProto, LinkType, Port } from './protocols.js';
 import { toMicros } from './timefmt.js';
-import { looksLikeTlsHandshake, parseClientHello, readClientHelloMessage, type ClientHello } from './tls.js';
+import {
+  looksLikeTlsHandshake,
+  MAX_CLIENT_HELLO_BYTES,
+  parseClientHello,
+  readClientHelloMessage,
+  TLS_HELLO_TOO_LARGE,
+  type ClientHello,
+} from './tls.js';
 import { ja4 } from './ja4.js';
 import { looksLikeQuicInitial, QuicInitialAssembler } from './quic.js';
 
@@ -56,12 +63,15 @@ export const NAME_LIMIT = defineIssue('name', 'skipped', 'limit_exceeded');
 export const NAME_MALFORMED = defineIssue('name', 'invalid', 'malformed');
 export const NAME_EVICTED = defineIssue('name', 'skipped', 'flow_evicted');
 export const NAME_INCOMPLETE = defineIssue('name', 'truncated', 'incomplete_at_end');
+export const NAME_IDLE = defineIssue('name', 'truncated', 'idle_timeout');
 export const DECODER_BUG = defineIssue('decoder', 'invalid', 'internal_error');
 
 /** Tunnels nest (GRE in VXLAN in ...); past this depth a packet is dropped, counted. */
 export const MAX_ENCAP_DEPTH = 8;
-/** Client-stream bytes kept per flow: enough for any ClientHello or request header block. */
-export const MAX_STREAM_BYTES = 16_384;
+/** Client-stream bytes kept per flow: the largest ClientHello we read plus its record headers. */
+export const MAX_STREAM_BYTES = MAX_CLIENT_HELLO_BYTES + 1024;
+/** A first segment shorter than this that could start a hello or request is waited on. */
+const SHORT_PREFIX = 8;
 /** Out-of-order segments held per flow before the gap fills. */
 export const MAX_OOO_SEGMENTS = 32;
 export const DEFAULT_MAX_FLOWS = 65_536;
@@ -102,11 +112,15 @@ export class Decoder implements DnsSink, HttpSink {
   private readonly dnsPort: Uint8Array = new Uint8Array(65536);
   private readonly namePort: Uint8Array = new Uint8Array(65536);
   private readonly flows: FlowTable;
-  private readonly defrag = new Defragmenter();
+  private readonly defrag = new Defragmenter((i) => this.count(i));
   private readonly quic = new QuicInitialAssembler();
   /** Packet time of the current frame, and when state was last swept for idle entries. */
   private nowMicros = 0;
   private lastSweepMicros = 0;
+  /** The current IP packet was cut by the snap length (its header claims more than was captured). */
+  private ipCut = false;
+  /** Bytes of an HTTP body the last `consume` left to come. */
+  private httpSkip = 0;
   /** Set for the duration of one frame. */
   private frame!: RawFrame;
   private source: string | undefined;
@@ -132,10 +146,7 @@ export class Decoder implements DnsSink, HttpSink {
     for (const p of opts.dnsPorts ?? [Port.DNS]) this.dnsPort[p] = 1;
     for (const p of NAME_PORTS) this.namePort[p] = 1;
     const limits = opts.limits ?? { maxFlows: DEFAULT_MAX_FLOWS, flowIdleSeconds: DEFAULT_FLOW_IDLE_SECONDS };
-    this.flows = new FlowTable(limits.maxFlows, limits.flowIdleSeconds * 1_000_000, (f, why) => {
-      if (f.state !== FlowState.Buffering) return;
-      this.count(why === 'evicted' ? NAME_EVICTED : f.ooo !== undefined && f.ooo.length > 0 ? NAME_GAP : NAME_INCOMPLETE);
-    });
+    this.flows = new FlowTable(limits.maxFlows, limits.flowIdleSeconds * 1_000_000, (f, why) => this.flowLost(f, why));
   }
 
   /** Names the file the following frames come from (copied into observations). */
@@ -145,7 +156,7 @@ export class Decoder implements DnsSink, HttpSink {
 
   /** End of input: flows still waiting for bytes are counted as unrecovered. */
   finish(): void {
-    this.flows.drain((f) => this.flowLost(f));
+    this.flows.drain((f) => this.flowLost(f, 'end'));
   }
 
   /** Evictions and timeouts from bounded state tables, by table. */
@@ -179,7 +190,6 @@ export class Decoder implements DnsSink, HttpSink {
       this.lastSweepMicros = now;
       this.flows.expire(now);
       this.defrag.expire(now);
-      if (this.defrag.issue) this.count(this.defrag.issue);
     }
     try {
       this.link(f.buf, f.off, f.off + f.caplen, f.linktype);
@@ -325,17 +335,19 @@ export class Decoder implements DnsSink, HttpSink {
     if (ipEnd - o < ihl) return this.count(IPV4_TRUNCATED);
     const frag = u16be(b, o + 6);
     const proto = b[o + 9]!;
+    this.ipCut = total !== 0 && o + total > end;
     this.af = 4;
     this.addrBuf = b;
     this.srcOff = o + 12;
     this.dstOff = o + 16;
     if ((frag & 0x3fff) === 0) return this.transportLayer(b, o + ihl, ipEnd, proto);
     // RFC 791 §3.2: fragment offset in 8-octet units, MF flag; the key is (src, dst, id, proto).
-    if (total !== 0 && o + total > end) return this.count(IPV4_FRAGMENT_CUT);
+    if (this.ipCut) return this.count(IPV4_FRAGMENT_CUT);
     const key = `4|${u32be(b, o + 12)}|${u32be(b, o + 16)}|${u16be(b, o + 4)}|${proto}`;
-    const r = this.defrag.add(key, (frag & 0x1fff) * 8, (frag & 0x2000) !== 0, proto, b.subarray(o + ihl, ipEnd), this.nowMicros);
-    if (this.defrag.issue) this.count(this.defrag.issue);
-    if (r !== undefined) this.transportLayer(r.payload, 0, r.payload.length, r.proto);
+    const r = this.defrag.add(key, (frag & 0x1fff) * 8, (frag & 0x2000) !== 0, proto, b.subarray(o + ihl, ipEnd), this.nowMicros, 65_535 - ihl);
+    if (r === undefined) return;
+    this.ipCut = false;
+    this.transportLayer(r.payload, 0, r.payload.length, r.proto);
   }
 
   /** RFC 8200 §3: the fixed header, then the extension-header chain. */
@@ -349,7 +361,8 @@ export class Decoder implements DnsSink, HttpSink {
     this.addrBuf = b;
     this.srcOff = o + 8;
     this.dstOff = o + 24;
-    this.ipv6Chain(b, o + 40, ipEnd, b[o + 6]!, plen !== 0 && o + 40 + plen > end);
+    this.ipCut = plen !== 0 && o + 40 + plen > end;
+    this.ipv6Chain(b, o + 40, ipEnd, b[o + 6]!, this.ipCut);
   }
 
   /** RFC 8200 §4: extension headers until an upper-layer protocol; restarts after reassembly. */
@@ -393,8 +406,8 @@ export class Decoder implements DnsSink, HttpSink {
           const d = this.dstOff;
           const key = `6|${u32be(a, so)}|${u32be(a, so + 4)}|${u32be(a, so + 8)}|${u32be(a, so + 12)}|${u32be(a, d)}|${u32be(a, d + 4)}|${u32be(a, d + 8)}|${u32be(a, d + 12)}|${u32be(b, p - 4)}`;
           const r = this.defrag.add(key, offset, more, next, b.subarray(p, ipEnd), this.nowMicros);
-          if (this.defrag.issue) this.count(this.defrag.issue);
           if (r === undefined) return;
+          this.ipCut = false;
           b = r.payload;
           p = 0;
           ipEnd = b.length;
@@ -476,14 +489,22 @@ export class Decoder implements DnsSink, HttpSink {
 
   /** RFC 7348 VXLAN: 8-byte header (I flag), then an Ethernet frame. */
   private vxlan(b: Uint8Array, o: number, end: number): boolean {
-    if (end - o < 8 + 14 || (b[o]! & 0x08) === 0) return false;
+    if (end - o >= 1 && (b[o]! & 0x08) === 0) return false;
+    if (end - o < 8 + 14) {
+      this.count(TUNNEL_TRUNCATED);
+      return true;
+    }
     if (this.enter('vxlan')) this.ethernet(b, o + 8, end);
     return true;
   }
 
   /** RFC 8926 GENEVE: 8 bytes + options (length in 4-byte words), protocol type as EtherType. */
   private geneve(b: Uint8Array, o: number, end: number): boolean {
-    if (end - o < 8 || b[o]! >> 6 !== 0) return false;
+    if (end - o >= 1 && b[o]! >> 6 !== 0) return false;
+    if (end - o < 8) {
+      this.count(TUNNEL_TRUNCATED);
+      return true;
+    }
     const p = o + 8 + (b[o]! & 0x3f) * 4;
     const proto = u16be(b, o + 2);
     if (p > end) {
@@ -498,20 +519,26 @@ export class Decoder implements DnsSink, HttpSink {
 
   /** 3GPP TS 29.281 GTP-U: G-PDU (type 0xff) carries a user IP packet. */
   private gtpu(b: Uint8Array, o: number, end: number): boolean {
-    if (end - o < 8) return false;
+    if (end - o < 2) return false;
     const flags = b[o]!;
     if (flags >> 5 !== 1 || (flags & 0x10) === 0 || b[o + 1] !== 0xff) return false;
+    const truncated = (): boolean => {
+      this.count(TUNNEL_TRUNCATED);
+      return true;
+    };
+    if (end - o < 8) return truncated();
     let p = o + 8;
     if (flags & 0x07) {
       // sequence number (2), N-PDU (1), next extension header type (1)
-      if (end - p < 4) return false;
+      if (end - p < 4) return truncated();
       let nextExt = b[p + 3]!;
       p += 4;
       for (let n = 0; nextExt !== 0 && n < 8; n++) {
         // extension header: length in 4-octet units, content, next type in its last byte
-        if (end - p < 1) return false;
+        if (end - p < 1) return truncated();
         const len = b[p]! * 4;
-        if (len === 0 || end - p < len) return false;
+        if (len === 0) return false;
+        if (end - p < len) return truncated();
         nextExt = b[p + len - 1]!;
         p += len;
       }
@@ -534,10 +561,7 @@ export class Decoder implements DnsSink, HttpSink {
     this.sport = sport;
     this.dport = dport;
     this.transport = 'udp';
-    if (this.dnsPort[sport] === 1 || this.dnsPort[dport] === 1) {
-      if (sport === Port.MDNS || dport === Port.MDNS) return;
-      return this.dnsMessage(b.subarray(p, uEnd));
-    }
+    if (this.dnsPort[sport] === 1 || this.dnsPort[dport] === 1) return this.dnsMessage(b.subarray(p, uEnd));
     if (dport === Port.VXLAN && this.vxlan(b, p, uEnd)) return;
     if (dport === Port.GENEVE && this.geneve(b, p, uEnd)) return;
     if ((dport === Port.GTP_U || sport === Port.GTP_U) && this.gtpu(b, p, uEnd)) return;
@@ -556,7 +580,7 @@ export class Decoder implements DnsSink, HttpSink {
     if (r === undefined) return;
     if (isIssue(r)) {
       this.count(r);
-      if (r.kind === 'truncated' && this.frameCut()) this.count(NAME_SNAPLEN);
+      if (r.kind === 'truncated' && this.ipCut) this.count(NAME_SNAPLEN);
       return;
     }
     this.clientHello(r, 'quic_sni');
@@ -571,47 +595,36 @@ export class Decoder implements DnsSink, HttpSink {
     const dport = u16be(b, o + 2);
     const seq = u32be(b, o + 4);
     const flags = b[o + 13]!;
-    const p = Math.min(o + dataOff, end);
+    if (o + dataOff > end) return this.count(TCP_TRUNCATED); // options cut by the snap length
+    const p = o + dataOff;
     this.sport = sport;
     this.dport = dport;
     this.transport = 'tcp';
     const flows = this.flows;
-    let flow: Flow | undefined;
-    let hash = 0;
-    if (flows.size > 0 || (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
-      hash = FlowTable.hashOf(this.addrBuf, this.srcOff, this.dstOff, this.af === 4 ? 4 : 16, sport, dport);
-      flow = flows.size > 0 ? flows.find(hash, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport) : undefined;
-    }
+    const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    if (p >= end && !syn && flows.size === 0) return; // a bare ACK with nothing to look up
+    const hash = FlowTable.hashOf(this.addrBuf, this.srcOff, this.dstOff, this.af === 4 ? 4 : 16, sport, dport);
+    const flow = flows.size > 0 ? flows.find(hash, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport) : undefined;
     if (flow === undefined) {
-      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      if (syn) {
         // A client opens a connection: remember where its stream starts, so segments that
         // arrive out of order before the first one can be put back in place.
-        const f = this.newFlow(hash, sport, dport);
-        f.nextSeq = (seq + 1) >>> 0;
-        return;
+        this.newFlow(hash, sport, dport).nextSeq = (seq + 1) >>> 0;
+      } else if (p < end) {
+        this.fresh(b, p, end, seq, hash, sport, dport);
       }
-      if (p < end) this.streamStart(b, p, end, seq, hash, sport, dport);
       return;
     }
-    if (flags & (TCP_RST | TCP_SYN)) {
-      if (flags & TCP_SYN && flow.state === FlowState.AwaitData) flow.nextSeq = (seq + 1) >>> 0; // SYN retransmitted
-      else if (flags & TCP_RST) this.endFlow(flow);
+    if (flags & TCP_SYN) {
+      if (flow.state === FlowState.AwaitData) flow.nextSeq = (seq + 1) >>> 0; // SYN retransmitted
       return;
     }
+    if (flags & TCP_RST) return this.endFlow(flow, 'end');
     if (p < end) {
-      switch (flow.state) {
-        case FlowState.Ignore:
-          // Still probe: a later request on a kept-alive connection starts cleanly.
-          if (this.classify(b, p, end, sport, dport) !== AppKind.Unknown) this.streamStart(b, p, end, seq, hash, sport, dport, flow);
-          else if (this.nowMicros - flow.lastMicros > 1_000_000) flows.touch(flow, this.nowMicros);
-          break;
-        case FlowState.AwaitData:
-        case FlowState.Buffering:
-          this.feed(flow, b, p, end, seq);
-          break;
-      }
+      if (flow.state === FlowState.Ignore) this.afterDone(flow, b, p, end, seq);
+      else this.feed(flow, b, p, end, seq);
     }
-    if (flags & TCP_FIN) this.endFlow(flow);
+    if (flags & TCP_FIN) this.endFlow(flow, 'end');
   }
 
   private newFlow(hash: number, sport: number, dport: number): Flow {
@@ -632,46 +645,88 @@ export class Decoder implements DnsSink, HttpSink {
   }
 
   /**
-   * A data segment of a flow not (or no longer) under reassembly: parse it on its own (the
-   * common case: a ClientHello or request in one segment costs no state); keep a flow only
-   * when the message continues in later segments.
+   * Too short to classify but could be the start of a ClientHello or a request (clients and
+   * evasion tools split the first bytes on purpose): wait for more before deciding.
    */
-  private streamStart(b: Uint8Array, p: number, end: number, seq: number, hash: number, sport: number, dport: number, existing?: Flow): void {
+  private couldStart(b: Uint8Array, p: number, end: number): boolean {
+    if (end - p >= SHORT_PREFIX) return false;
+    const c = b[p]!;
+    return c === 0x16 || c === 0x14 || (c >= 0x41 && c <= 0x5a);
+  }
+
+  /** A data segment of a connection with no flow state (no SYN seen, or state forgotten). */
+  private fresh(b: Uint8Array, p: number, end: number, seq: number, hash: number, sport: number, dport: number): void {
+    const segEnd = (seq + (end - p)) >>> 0;
     const kind = this.classify(b, p, end, sport, dport);
-    if (kind === AppKind.Unknown) {
-      if (existing === undefined && this.namePort[dport] === 1) {
-        this.count(NAME_MIDSTREAM);
-        this.newFlow(hash, sport, dport).state = FlowState.Ignore;
-      }
+    if (kind !== AppKind.Unknown) return this.message(undefined, kind, b.subarray(p, end), segEnd, hash, sport, dport);
+    if (this.couldStart(b, p, end)) {
+      const f = this.newFlow(hash, sport, dport);
+      f.state = FlowState.Buffering;
+      f.nextSeq = segEnd;
+      this.append(f, b.subarray(p, end));
       return;
     }
-    const view = b.subarray(p, end);
+    if (this.namePort[dport] === 1) {
+      // Counted once per connection: the tombstone absorbs its later segments.
+      this.count(NAME_MIDSTREAM);
+      this.tombstone(this.newFlow(hash, sport, dport), segEnd);
+    }
+  }
+
+  /**
+   * Runs the parser on a segment that starts a message (the common case costs no state: a
+   * ClientHello or request in one segment); keeps a flow only when the message continues.
+   */
+  private message(flow: Flow | undefined, kind: AppKindValue, view: Uint8Array, segEnd: number, hash: number, sport: number, dport: number): void {
+    this.httpSkip = 0;
     const used = this.consume(kind, view);
-    if (used === view.length) {
-      if (existing !== undefined) this.done(existing);
-      else if (this.namePort[dport] === 1) this.newFlow(hash, sport, dport).state = FlowState.Ignore;
+    if (used === view.length && this.httpSkip === 0) {
+      if (flow !== undefined) this.tombstone(flow, segEnd);
+      else if (this.namePort[dport] === 1) this.tombstone(this.newFlow(hash, sport, dport), segEnd);
       return;
     }
-    if (this.frameCut()) return this.count(NAME_SNAPLEN);
-    const f = existing ?? this.newFlow(hash, sport, dport);
-    f.app = kind;
+    if (this.ipCut) {
+      this.count(NAME_SNAPLEN);
+      if (flow !== undefined) this.tombstone(flow, segEnd);
+      else this.tombstone(this.newFlow(hash, sport, dport), segEnd);
+      return;
+    }
+    const f = flow ?? this.newFlow(hash, sport, dport);
     f.state = FlowState.Buffering;
-    f.nextSeq = (seq + view.length) >>> 0;
+    f.app = kind;
+    f.nextSeq = segEnd;
     f.bufLen = 0;
+    f.skip = this.httpSkip;
     f.streamBytes = used;
     this.append(f, view.subarray(used));
   }
 
-  /** The current frame was cut by the snap length (bytes on the wire are missing). */
-  private frameCut(): boolean {
-    return this.frame.caplen < this.frame.origlen;
+  /**
+   * A segment of a connection whose name was read (or that carries none). New data that
+   * starts a message is parsed (a kept-alive connection's next request). Old data is a
+   * retransmission: like tshark, a complete message in it is reported again, but an
+   * unfinished one starts no new buffer.
+   */
+  private afterDone(flow: Flow, b: Uint8Array, p: number, end: number, seq: number): void {
+    const segEnd = (seq + (end - p)) >>> 0;
+    const kind = this.classify(b, p, end, flow.sport, flow.dport);
+    if (seqDiff(segEnd, flow.nextSeq) <= 0) {
+      if (kind !== AppKind.Unknown) this.consume(kind, b.subarray(p, end));
+      return;
+    }
+    if (kind === AppKind.Unknown) {
+      flow.nextSeq = segEnd;
+      if (this.nowMicros - flow.lastMicros > 1_000_000) this.flows.touch(flow, this.nowMicros);
+      return;
+    }
+    this.flows.touch(flow, this.nowMicros);
+    this.message(flow, kind, b.subarray(p, end), segEnd, flow.hash, flow.sport, flow.dport);
   }
 
   /** A segment of a flow under reassembly: put it in sequence order, then try the parser. */
   private feed(flow: Flow, b: Uint8Array, p: number, end: number, seq: number): void {
-    const flows = this.flows;
-    flows.touch(flow, this.nowMicros);
-    let d = seqDiff(seq, flow.nextSeq);
+    this.flows.touch(flow, this.nowMicros);
+    const d = seqDiff(seq, flow.nextSeq);
     if (d > 0) {
       // Out of order: hold it until the gap before it fills.
       if (d > MAX_STREAM_BYTES) return;
@@ -684,55 +739,111 @@ export class Decoder implements DnsSink, HttpSink {
       // Retransmission or overlap: the first copy of each byte wins.
       p -= d;
       if (p >= end) return;
-      d = 0;
     }
-    if (flow.state === FlowState.AwaitData) {
-      const kind = this.classify(b, p, end, flow.sport, flow.dport);
-      if (kind === AppKind.Unknown) return flows.remove(flow);
-      flow.app = kind;
-      flow.state = FlowState.Buffering;
-    }
-    const cut = this.frameCut();
-    flow.nextSeq = (flow.nextSeq + (end - p)) >>> 0;
-    if (flow.bufLen === 0 && (flow.ooo === undefined || flow.ooo.length === 0)) {
+    const cut = this.ipCut;
+    if (flow.bufLen === 0 && flow.skip === 0 && (flow.ooo === undefined || flow.ooo.length === 0)) {
       // Nothing buffered: parse straight from the segment, keep only an unfinished tail.
-      const view = b.subarray(p, end);
-      const used = this.consume(flow.app, view);
-      if (used === view.length) return this.done(flow);
-      if (cut) return this.dropFlow(flow, NAME_SNAPLEN);
-      flow.streamBytes += used;
-      this.append(flow, view.subarray(used));
-      return;
+      flow.nextSeq = (flow.nextSeq + (end - p)) >>> 0;
+      return this.process(flow, b.subarray(p, end), false, cut);
     }
-    if (!this.append(flow, b.subarray(p, end))) return;
-    // Segments held out of order that now continue the stream.
-    while (flow.ooo !== undefined && flow.ooo.length > 0) {
-      const i = flow.ooo.findIndex((s) => seqDiff(s.seq, flow.nextSeq) <= 0);
-      if (i < 0) break;
-      const s = flow.ooo[i]!;
-      flow.ooo.splice(i, 1);
-      const skip = -seqDiff(s.seq, flow.nextSeq);
-      if (skip >= s.data.length) continue;
-      flow.nextSeq = (flow.nextSeq + (s.data.length - skip)) >>> 0;
-      if (!this.append(flow, s.data.subarray(skip))) return;
+    if (flow.ooo !== undefined && flow.ooo.length > 0) {
+      // Held segments arrived first, so their bytes win where they overlap this one.
+      flow.ooo.push({ seq: flow.nextSeq, data: b.slice(p, end) }); // copy: outlives frame
+      if (!this.mergeHeld(flow)) return;
+    } else {
+      flow.nextSeq = (flow.nextSeq + (end - p)) >>> 0;
+      if (!this.skipBody(flow, b.subarray(p, end))) return;
     }
-    const used = this.consume(flow.app, flow.buf!.subarray(0, flow.bufLen));
-    if (used === flow.bufLen) return this.done(flow);
-    if (used > 0) {
-      flow.buf!.copyWithin(0, used, flow.bufLen);
-      flow.bufLen -= used;
-    }
-    if (cut) this.dropFlow(flow, NAME_SNAPLEN);
+    if (flow.bufLen > 0) this.process(flow, flow.buf!.subarray(0, flow.bufLen), true, cut);
   }
 
   /**
-   * The stream's name (or message) was read: its bytes are forgotten, and a cheap tombstone
-   * stays so the rest of the connection is not mistaken for one picked up mid-stream.
+   * Parses contiguous stream bytes from a message boundary (`buffered`: they are the flow's
+   * own buffer; otherwise a view of the current segment) and keeps what is unfinished.
    */
-  private done(flow: Flow): void {
+  private process(flow: Flow, view: Uint8Array, buffered: boolean, cut: boolean): void {
+    if (view.length === 0) return;
+    if (flow.app === AppKind.Unknown) {
+      const kind = this.classify(view, 0, view.length, flow.sport, flow.dport);
+      if (kind === AppKind.Unknown) {
+        if (this.couldStart(view, 0, view.length) && !cut) {
+          flow.state = FlowState.Buffering;
+          if (!buffered) this.append(flow, view);
+          return;
+        }
+        return this.tombstone(flow, flow.nextSeq);
+      }
+      flow.app = kind;
+      flow.state = FlowState.Buffering;
+    }
+    this.httpSkip = 0;
+    const used = this.consume(flow.app, view);
+    if (used === view.length && this.httpSkip === 0) return this.tombstone(flow, flow.nextSeq);
+    if (cut) return this.dropFlow(flow, NAME_SNAPLEN);
+    flow.skip += this.httpSkip;
+    if (buffered) {
+      if (used > 0) {
+        flow.buf!.copyWithin(0, used, flow.bufLen);
+        flow.bufLen -= used;
+      }
+    } else {
+      flow.streamBytes += used;
+      this.append(flow, view.subarray(used));
+    }
+  }
+
+  /** Appends in-order bytes, first dropping what remains of an HTTP body being skipped. */
+  private skipBody(flow: Flow, data: Uint8Array): boolean {
+    if (flow.skip > 0) {
+      const n = Math.min(flow.skip, data.length);
+      flow.skip -= n;
+      data = data.subarray(n);
+    }
+    return data.length === 0 || this.append(flow, data);
+  }
+
+  /**
+   * Appends held segments that now continue the stream, in arrival order: at each point the
+   * earliest-arrived segment covering it supplies the bytes, clipped where an even earlier
+   * segment takes over (the first copy of every byte wins).
+   */
+  private mergeHeld(flow: Flow): boolean {
+    const ooo = flow.ooo!;
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < ooo.length; i++) {
+        const s = ooo[i]!;
+        if (seqDiff(s.seq, flow.nextSeq) <= 0 && seqDiff((s.seq + s.data.length) >>> 0, flow.nextSeq) > 0) {
+          best = i;
+          break;
+        }
+      }
+      if (best < 0) break;
+      const c = ooo[best]!;
+      let limit = (c.seq + c.data.length) >>> 0;
+      for (let j = 0; j < best; j++) {
+        const s = ooo[j]!;
+        if (seqDiff(s.seq, flow.nextSeq) > 0 && seqDiff(s.seq, limit) < 0) limit = s.seq;
+      }
+      const piece = c.data.subarray(seqDiff(flow.nextSeq, c.seq), seqDiff(limit, c.seq));
+      flow.nextSeq = limit;
+      if (!this.skipBody(flow, piece)) return false;
+    }
+    flow.ooo = ooo.filter((s) => seqDiff((s.seq + s.data.length) >>> 0, flow.nextSeq) > 0);
+    return true;
+  }
+
+  /**
+   * The flow's name (or message) was read, or it carries none: its bytes are forgotten, and
+   * a cheap tombstone stays so the rest of the connection is neither mistaken for one picked
+   * up mid-stream nor re-buffered by retransmissions.
+   */
+  private tombstone(flow: Flow, nextSeq: number): void {
     flow.state = FlowState.Ignore;
+    flow.nextSeq = nextSeq;
     flow.buf = undefined;
     flow.bufLen = 0;
+    flow.skip = 0;
     flow.ooo = undefined;
   }
 
@@ -756,7 +867,8 @@ export class Decoder implements DnsSink, HttpSink {
 
   /**
    * Runs the application parser over stream bytes from a message boundary; returns the bytes
-   * fully used (names emitted). Fewer than given means the rest needs more bytes.
+   * fully used (names emitted). Fewer than given means the rest needs more bytes. An HTTP
+   * body that continues past the bytes given is left in `httpSkip`.
    */
   private consume(kind: AppKindValue, v: Uint8Array): number {
     switch (kind) {
@@ -764,7 +876,7 @@ export class Decoder implements DnsSink, HttpSink {
         const r = readClientHelloMessage(v);
         if (isIssue(r)) {
           this.count(r);
-          this.count(NAME_MALFORMED);
+          this.count(r === TLS_HELLO_TOO_LARGE ? NAME_LIMIT : NAME_MALFORMED);
           return v.length;
         }
         if (r.status === 'need_more') return 0;
@@ -774,6 +886,7 @@ export class Decoder implements DnsSink, HttpSink {
       case AppKind.Http: {
         const r = parseHttpRequests(v, 0, v.length, this);
         if (r.issue) this.count(r.issue);
+        this.httpSkip = r.bodyRemaining;
         return r.needMore ? r.consumed : v.length;
       }
       case AppKind.Dns: {
@@ -796,22 +909,31 @@ export class Decoder implements DnsSink, HttpSink {
     }
   }
 
-  /** Drops a flow that could still have produced a name, counting why it did not. */
+  /** Gives up on a flow that could still have produced a name, counting why. */
   private dropFlow(flow: Flow, why: DecodeIssue): void {
-    this.flows.remove(flow);
     this.count(why);
+    this.tombstone(flow, flow.nextSeq);
   }
 
   /** FIN/RST: a flow still waiting for bytes ends without its name. */
-  private endFlow(flow: Flow): void {
+  private endFlow(flow: Flow, why: 'end'): void {
     if (!flow.inTable) return;
     this.flows.remove(flow);
-    this.flowLost(flow);
+    this.flowLost(flow, why);
   }
 
-  private flowLost(flow: Flow): void {
-    if (flow.state !== FlowState.Buffering) return;
-    this.count(flow.ooo !== undefined && flow.ooo.length > 0 ? NAME_GAP : NAME_INCOMPLETE);
+  /** Counts why a flow that left the table had not yielded its name (nothing if it had). */
+  private flowLost(flow: Flow, why: 'end' | 'evicted' | 'timeout'): void {
+    const held = flow.ooo !== undefined && flow.ooo.length > 0;
+    if (flow.state === FlowState.AwaitData) {
+      if (held) this.count(NAME_GAP);
+      return;
+    }
+    if (flow.state !== FlowState.Buffering || flow.app === AppKind.Unknown) return;
+    if (why === 'evicted') this.count(NAME_EVICTED);
+    else if (held) this.count(NAME_GAP);
+    else if (why === 'timeout') this.count(NAME_IDLE);
+    else if (flow.app !== AppKind.Dns || flow.bufLen > 0) this.count(NAME_INCOMPLETE);
   }
 
   // ───────────────────────────── application layer ─────────────────────────────

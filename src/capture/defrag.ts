@@ -47,10 +47,10 @@ export class Defragmenter {
   private bytes = 0;
   evictions = 0;
   timeouts = 0;
-  /** Issues to count, filled by the last call (the caller adds them to its counter). */
-  issue: DecodeIssue | undefined;
 
   constructor(
+    /** Told of every drop, eviction and timeout, once each. */
+    private readonly onIssue: (i: DecodeIssue) => void,
     private readonly maxTrains = MAX_TRAINS,
     private readonly maxBytes = MAX_FRAG_BYTES,
     private readonly timeoutMicros = FRAG_TIMEOUT_SECONDS * 1_000_000,
@@ -62,7 +62,8 @@ export class Defragmenter {
 
   /**
    * Adds a fragment; `data` is its payload (copied here: it outlives the frame). Returns the
-   * reassembled payload and its protocol when the train completes.
+   * reassembled payload and its protocol when the train completes. `maxPayload` is what the
+   * datagram may hold after its header (65535 minus the IPv4 header; 65535 for IPv6).
    */
   add(
     key: string,
@@ -71,12 +72,12 @@ export class Defragmenter {
     proto: number,
     data: Uint8Array,
     nowMicros: number,
+    maxPayload = MAX_DATAGRAM,
   ): { payload: Uint8Array; proto: number } | undefined {
-    this.issue = undefined;
     this.expire(nowMicros);
     const end = offset + data.length;
-    if (end > MAX_DATAGRAM) {
-      this.issue = FRAG_TOO_BIG;
+    if (end > maxPayload) {
+      this.onIssue(FRAG_TOO_BIG);
       this.drop(key);
       return undefined;
     }
@@ -121,7 +122,7 @@ export class Defragmenter {
   }
 
   private kill(t: Train, issue: DecodeIssue): undefined {
-    this.issue = issue;
+    this.onIssue(issue);
     // Keep a tombstone so the train's later fragments are dropped too, not started afresh.
     this.bytes -= t.bytes;
     t.pieces = [];
@@ -146,7 +147,7 @@ export class Defragmenter {
     this.remove(first.value);
     if (!first.value.dead) {
       this.evictions++;
-      this.issue = issue;
+      this.onIssue(issue);
     }
   }
 
@@ -157,7 +158,7 @@ export class Defragmenter {
       this.remove(t);
       if (!t.dead) {
         this.timeouts++;
-        this.issue = FRAG_TIMEOUT;
+        this.onIssue(FRAG_TIMEOUT);
       }
     }
   }

@@ -84,6 +84,7 @@ function readName(b: Uint8Array, off: number): string | undefined {
     wire += l + 1;
     if (wire > MAX_WIRE_NAME) return undefined;
     if (out.length > 0) out += '.';
+    const labelStart = out.length;
     let ascii = true;
     for (let i = p + 1; i < e; i++) {
       let c = b[i]!;
@@ -96,7 +97,7 @@ function readName(b: Uint8Array, off: number): string | undefined {
     }
     if (!ascii) {
       // Rare: decode the whole label as UTF-8 (what dns-packet does), then lower-case it.
-      out = out.slice(0, out.lastIndexOf('.') + 1) + utf8.decode(b.subarray(p + 1, e)).toLowerCase();
+      out = out.slice(0, labelStart) + utf8.decode(b.subarray(p + 1, e)).toLowerCase();
     }
     p = e;
   }
@@ -131,6 +132,9 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
     // The question echoed in a response is not a new query (DESIGN.md: QR=0 only).
     if (!isResponse) sink.query(name, typeName(u16be(msg, nameNext)));
   }
+  // Answers count only from responses (DESIGN.md: QR=1): a query carrying answer records
+  // (or a DNS UPDATE's prerequisites) must not be able to plant names for attribution.
+  if (!isResponse) return undefined;
   // RFC 1035 §4.1.3: NAME, TYPE (2), CLASS (2), TTL (4), RDLENGTH (2), RDATA
   for (let i = 0; i < an; i++) {
     const name = readName(msg, off);

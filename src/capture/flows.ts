@@ -45,6 +45,8 @@ export class Flow {
   /** Contiguous bytes of the stream not yet consumed by the application parser. */
   buf: Uint8Array | undefined;
   bufLen = 0;
+  /** HTTP body bytes still to come, skipped before the next request. */
+  skip = 0;
   /** Stream bytes seen in total (for the MAX_STREAM_BYTES limit). */
   streamBytes = 0;
   ooo: OooSegment[] | undefined;

@@ -86,6 +86,8 @@ export interface HttpResult {
   consumed: number;
   /** The last request's header block was incomplete: more bytes are needed. */
   needMore: boolean;
+  /** Body bytes (Content-Length) of the last request that lie beyond the bytes given. */
+  bodyRemaining: number;
   issue?: DecodeIssue;
 }
 
@@ -96,7 +98,7 @@ export interface HttpResult {
  */
 export function parseHttpRequests(b: Uint8Array, off: number, end: number, sink: HttpSink): HttpResult {
   let p = off;
-  const res: HttpResult = { consumed: 0, needMore: false };
+  const res: HttpResult = { consumed: 0, needMore: false, bodyRemaining: 0 };
   while (p < end && looksLikeHttpRequest(b, p, end)) {
     const lineEnd = indexOfCrlf(b, p, Math.min(end, p + MAX_HEADER_BYTES));
     if (lineEnd < 0) {
@@ -143,7 +145,25 @@ export function parseHttpRequests(b: Uint8Array, off: number, end: number, sink:
     if (host !== undefined) sink.request(host, pathOf(latin1(b, sp1 + 1, sp2)));
     else res.issue = hostSeen ? HTTP_BAD_HOST : HTTP_NO_HOST;
     p = q + contentLength;
-    res.consumed = Math.min(p, end) - off;
+    if (p > end) {
+      res.bodyRemaining = p - end;
+      res.consumed = end - off;
+      break;
+    }
+    res.consumed = p - off;
+  }
+  // The next request may be cut inside its method ("GE|T /"): wait for the rest.
+  if (!res.needMore && res.issue === undefined && res.bodyRemaining === 0 && p < end && couldBeMethodPrefix(b, p, end)) {
+    res.needMore = true;
   }
   return res;
+}
+
+function couldBeMethodPrefix(b: Uint8Array, p: number, end: number): boolean {
+  if (end - p > MAX_METHOD) return false;
+  for (let i = p; i < end; i++) {
+    const c = b[i]!;
+    if (!((c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f)) return false;
+  }
+  return true;
 }

@@ -205,7 +205,8 @@ export class PcapngParser implements RecordParser {
       } else if (code === OPT_IF_TSOFFSET && olen >= 8) {
         const hi = this.le ? this.u32(b, v + 4) : this.u32(b, v);
         const lo = this.le ? this.u32(b, v) : this.u32(b, v + 4);
-        iface.offsetSec = hi * 4294967296 + lo;
+        // A signed 64-bit count of seconds (draft-ietf-opsawg-pcapng §4.2).
+        iface.offsetSec = (hi | 0) * 4294967296 + lo;
       }
       p = v + ((olen + 3) & ~3);
     }
@@ -219,6 +220,14 @@ export class PcapngParser implements RecordParser {
  */
 export function splitTimestamp(high: number, low: number, unitsPerSec: number, out: { sec: number; nsec: number }): void {
   const R = unitsPerSec;
+  if (R > 1e9) {
+    // Finer than nanoseconds (rare): the remainder times 1e9 no longer fits a double.
+    const units = (BigInt(high) << 32n) + BigInt(low);
+    const r = BigInt(R);
+    out.sec = Number(units / r);
+    out.nsec = Number(((units % r) * 1_000_000_000n) / r);
+    return;
+  }
   let q = Math.floor(high / R);
   let r = high - q * R;
   let d = r * 65536 + (low >>> 16);

@@ -50,7 +50,8 @@ export interface ReplayReport {
 }
 
 function microsToIso(us: number): string {
-  return new Date(Math.floor(us / 1000)).toISOString();
+  const sec = Math.floor(us / 1_000_000);
+  return isoTime({ sec, nsec: (us - sec * 1_000_000) * 1000, digits: 3 });
 }
 
 function clientReport(c: ClientState): ClientReport {
