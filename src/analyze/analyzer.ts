@@ -1,9 +1,9 @@
-import type { Observation, ObservationKind } from '../capture/observation.js';
+import { OBSERVATION_KINDS, type Observation, type ObservationKind } from '../capture/observation.js';
 import { AlertDecider, type AlertDecision } from './alerts.js';
 import { ClientTracker, type ClientState } from './clients.js';
 import type { RuleMatch } from './hostnames.js';
 import { phaseOf, type Phase } from './phases.js';
-import { severityAtLeast, type Category, type Severity } from './rules.js';
+import { CATEGORIES, severityAtLeast, type Category, type Severity } from './rules.js';
 
 /**
  * Observations → matches → per-client state → alert decisions, synchronously, on packet
@@ -45,7 +45,7 @@ export class Analyzer {
   readonly alerts: AlertDecider;
   observations = 0;
   alertsRaised = 0;
-  private readonly matchCounts = new Map<string, MatchCount>();
+  private readonly matchCounts = new Map<number, MatchCount>();
   private readonly fallback: ReadonlySet<string>;
   private readonly appliances: ReadonlySet<string>;
   /** Latest packet time seen, for "last match per category" and live housekeeping. */
@@ -87,7 +87,8 @@ export class Analyzer {
   }
 
   private countMatch(kind: ObservationKind, category: Category, phase: Phase): void {
-    const key = `${kind}|${category}|${phase}`;
+    // A small integer key: no string is built per observation.
+    const key = (OBSERVATION_KINDS.indexOf(kind) * CATEGORIES.length + CATEGORIES.indexOf(category)) * 2 + (phase === 'after' ? 1 : 0);
     const c = this.matchCounts.get(key);
     if (c) c.count++;
     else this.matchCounts.set(key, { kind, category, phase, count: 1 });

@@ -118,8 +118,26 @@ export class Matcher {
     return e;
   }
 
+  // A two-entry memo: replay asks about the same name twice in a row (the decoder's filter,
+  // then the analyzer), and about an answer's owner and its CNAME target alternately.
+  private memoName0: string | undefined;
+  private memoHit0: RuleMatch | undefined;
+  private memoName1: string | undefined;
+  private memoHit1: RuleMatch | undefined;
+
   /** The most specific rule for `name` (any case, optional trailing dot), or undefined. */
   match(name: string): RuleMatch | undefined {
+    if (name === this.memoName0) return this.memoHit0;
+    if (name === this.memoName1) return this.memoHit1;
+    const hit = this.lookup(name);
+    this.memoName1 = this.memoName0;
+    this.memoHit1 = this.memoHit0;
+    this.memoName0 = name;
+    this.memoHit0 = hit;
+    return hit;
+  }
+
+  private lookup(name: string): RuleMatch | undefined {
     if (name.length === 0 || name.length > MAX_NAME_LEN + 1) return undefined;
     const n = normalizeHostname(name);
     if (n.length === 0 || n.length > MAX_NAME_LEN || n.charCodeAt(0) === 0x2e) return undefined;

@@ -602,7 +602,8 @@ export class Decoder implements DnsSink, HttpSink {
     this.transport = 'tcp';
     const flows = this.flows;
     const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    if (p >= end && !syn && flows.size === 0) return; // a bare ACK with nothing to look up
+    // A bare ACK carries nothing and changes no flow.
+    if (p >= end && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) return;
     const hash = FlowTable.hashOf(this.addrBuf, this.srcOff, this.dstOff, this.af === 4 ? 4 : 16, sport, dport);
     const flow = flows.size > 0 ? flows.find(hash, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport) : undefined;
     if (flow === undefined) {

@@ -49,6 +49,8 @@ export function typeName(t: number): string {
 /** Offset just past the name last read by `readName` (in the record, not after a pointer). */
 let nameNext = 0;
 const utf8 = new TextDecoder('utf-8');
+/** The name being read, lower-cased, as bytes: one native latin1 slice makes the string. */
+const scratch = Buffer.alloc(MAX_WIRE_NAME + 1);
 
 /**
  * Reads a (possibly compressed) name starting at `off`; returns it lower-cased without the
@@ -61,7 +63,8 @@ function readName(b: Uint8Array, off: number): string | undefined {
   let next = -1;
   let wire = 1;
   let pointers = 0;
-  let out = '';
+  let n = 0; // bytes in scratch
+  let ascii = true;
   for (;;) {
     if (p >= len) return undefined;
     const l = b[p]!;
@@ -83,26 +86,40 @@ function readName(b: Uint8Array, off: number): string | undefined {
     if (e > len) return undefined;
     wire += l + 1;
     if (wire > MAX_WIRE_NAME) return undefined;
-    if (out.length > 0) out += '.';
-    const labelStart = out.length;
-    let ascii = true;
+    if (n > 0) scratch[n++] = 0x2e;
     for (let i = p + 1; i < e; i++) {
       let c = b[i]!;
-      if (c >= 0x80) {
-        ascii = false;
-        break;
-      }
       if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-      out += String.fromCharCode(c);
-    }
-    if (!ascii) {
-      // Rare: decode the whole label as UTF-8 (what dns-packet does), then lower-case it.
-      out = out.slice(0, labelStart) + utf8.decode(b.subarray(p + 1, e)).toLowerCase();
+      else if (c >= 0x80) ascii = false;
+      scratch[n++] = c;
     }
     p = e;
   }
   nameNext = next;
-  if (out.length > 0 && out.charCodeAt(out.length - 1) === 0x2e) out = out.slice(0, -1);
+  if (!ascii) return nonAsciiName(b, off);
+  if (n > 0 && scratch[n - 1] === 0x2e) n--;
+  return n <= MAX_NAME_LEN ? scratch.toString('latin1', 0, n) : undefined;
+}
+
+/**
+ * Rare: a name with bytes >= 0x80. Labels are decoded as UTF-8 and lower-cased, as dns-packet
+ * does, so both decoders agree. Walks the (already validated) name again.
+ */
+function nonAsciiName(b: Uint8Array, off: number): string | undefined {
+  const labels: string[] = [];
+  let p = off;
+  for (;;) {
+    const l = b[p]!;
+    if (l === 0) break;
+    if ((l & 0xc0) === 0xc0) {
+      p = ((l & 0x3f) << 8) | b[p + 1]!;
+      continue;
+    }
+    labels.push(utf8.decode(b.subarray(p + 1, p + 1 + l)).toLowerCase());
+    p += 1 + l;
+  }
+  let out = labels.join('.');
+  if (out.endsWith('.')) out = out.slice(0, -1);
   return out.length <= MAX_NAME_LEN ? out : undefined;
 }
 

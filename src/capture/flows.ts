@@ -66,8 +66,16 @@ export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
+/** Buckets of the presence filter: sparse enough that most lookups of absent flows stop there. */
+const FILTER_BITS = 20;
+
 export class FlowTable {
   private readonly chains = new Map<number, Flow>();
+  /**
+   * Flows per hash bucket: a zero means "certainly absent" without a Map lookup. Most TCP
+   * segments (server-to-client bulk data) belong to no tracked flow.
+   */
+  private readonly present = new Uint32Array(1 << FILTER_BITS);
   private head: Flow | undefined; // least recently used
   private tail: Flow | undefined;
   size = 0;
@@ -92,6 +100,7 @@ export class FlowTable {
   }
 
   find(hash: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number): Flow | undefined {
+    if (this.present[hash >>> (32 - FILTER_BITS)] === 0) return undefined;
     for (let f = this.chains.get(hash); f !== undefined; f = f.chain) {
       if (f.sport !== sport || f.dport !== dport || f.af !== af) continue;
       if (f.s0 !== u32be(b, so) || f.d0 !== u32be(b, dOff)) continue;
@@ -130,6 +139,8 @@ export class FlowTable {
     f.chain = this.chains.get(hash);
     f.inTable = true;
     this.chains.set(hash, f);
+    const bucket = hash >>> (32 - FILTER_BITS);
+    this.present[bucket] = this.present[bucket]! + 1;
     this.append(f);
     this.size++;
     return f;
@@ -146,6 +157,8 @@ export class FlowTable {
   remove(f: Flow): void {
     if (!f.inTable) return;
     f.inTable = false;
+    const bucket = f.hash >>> (32 - FILTER_BITS);
+    this.present[bucket] = this.present[bucket]! - 1;
     const h = this.chains.get(f.hash);
     if (h === f) {
       if (f.chain) this.chains.set(f.hash, f.chain);

@@ -1,10 +1,19 @@
 /**
- * A bounded map with least-recently-used eviction, on a plain Map (insertion order is the
- * recency order: a touched entry is re-inserted at the end). Evictions are counted, as every
+ * A bounded map with (approximately) least-recently-used eviction, on a plain Map whose
+ * insertion order is the recency order. Re-inserting on every access would cost a delete
+ * and a set per packet, so an entry is refreshed only once it has drifted into the older
+ * half of the map (the classic "second half" approximation): entries in active use are
+ * never evicted, and a hot entry costs one Map lookup. Evictions are counted, as every
  * bounded table in kasmon must.
  */
+interface Slot<V> {
+  value: V;
+  tick: number;
+}
+
 export class LruMap<K, V> {
-  private readonly map = new Map<K, V>();
+  private readonly map = new Map<K, Slot<V>>();
+  private tick = 0;
   evictions = 0;
 
   constructor(
@@ -18,44 +27,51 @@ export class LruMap<K, V> {
     return this.map.size;
   }
 
-  /** Returns the value and marks it most recently used. */
+  /** Returns the value and marks it recently used. */
   get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
+    const s = this.map.get(key);
+    if (s === undefined) return undefined;
+    const now = ++this.tick;
+    if (now - s.tick > this.map.size >>> 1) {
       this.map.delete(key);
-      this.map.set(key, v);
+      this.map.set(key, s);
+      s.tick = now;
     }
-    return v;
+    return s.value;
   }
 
   peek(key: K): V | undefined {
-    return this.map.get(key);
+    return this.map.get(key)?.value;
   }
 
   set(key: K, value: V): void {
-    if (this.map.has(key)) this.map.delete(key);
-    else if (this.map.size >= this.capacity) {
-      const oldest = this.map.keys().next();
+    const s = this.map.get(key);
+    if (s !== undefined) {
+      s.value = value;
+      this.get(key);
+      return;
+    }
+    if (this.map.size >= this.capacity) {
+      const oldest = this.map.entries().next();
       if (!oldest.done) {
-        const k = oldest.value;
-        const v = this.map.get(k)!;
+        const [k, v] = oldest.value;
         this.map.delete(k);
         this.evictions++;
-        this.onEvict?.(k, v);
+        this.onEvict?.(k, v.value);
       }
     }
-    this.map.set(key, value);
+    this.map.set(key, { value, tick: ++this.tick });
   }
 
   delete(key: K): boolean {
     return this.map.delete(key);
   }
 
-  values(): IterableIterator<V> {
-    return this.map.values();
+  *values(): IterableIterator<V> {
+    for (const s of this.map.values()) yield s.value;
   }
 
-  entries(): IterableIterator<[K, V]> {
-    return this.map.entries();
+  *entries(): IterableIterator<[K, V]> {
+    for (const [k, s] of this.map) yield [k, s.value];
   }
 }
