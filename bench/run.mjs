@@ -1,0 +1,440 @@
+#!/usr/bin/env node
+// `npm run bench` (after `npm run build`): throughput and peak memory of the capture
+// pipeline on a synthetic capture, next to two Node baselines and tshark.
+//
+//   a  pcap-parser walk      count records with the pcap-parser package (event API)
+//   b  hand walk             fs.readSync + 1 MiB buffer + in-place record headers: the Node floor
+//   b2 hand walk + views     (b) plus one Buffer view per packet, what a per-packet-Buffer API costs
+//   c  kasmon replay         node dist/cli.js replay FILE --format json > /dev/null
+//   d  kasmon names          node dist/cli.js names FILE > /dev/null
+//   e  tshark fields         tshark -n -r FILE [-c N] -T fields -e dns.qry.name
+//                              -e tls.handshake.extensions_server_name -e http.host > /dev/null
+//
+// Every line runs in its own child under `/usr/bin/time -f '%e %M'` (peak RSS) and, when
+// available, `taskset -c 1` (one pinned core). Wall time is measured by this process around
+// the child (so it includes process start-up: ~0.04 s for node, more for tshark).
+// See bench/README.md.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { DEFAULTS, GENERATOR_VERSION } from './gen-capture.mjs';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(BENCH, '..');
+const OUT = path.join(BENCH, 'out');
+let CLI = path.join(ROOT, 'dist', 'cli.js');
+const TSHARK_FIELDS = ['dns.qry.name', 'tls.handshake.extensions_server_name', 'http.host'];
+
+const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
+  --packets N          capture size (default 1200000)
+  --runs K             timed runs per line, best wall time wins (default 3)
+  --tshark-packets N   tshark reads only the first N packets (-c N; default 200000, 0 = whole file)
+  --tshark-runs K      timed tshark runs (default 1)
+  --only LIST          lines to run, e.g. a,b,e (default a,b,b2,c,d,e)
+  --no-tshark          skip line e
+  --no-verify          skip the one extra 'kasmon names' run that checks observation counts
+  --json OUT           also write the results as JSON
+  --quick              200000 packets, 1 run
+  --rss-check          only: peak RSS of replay (and names, a, b) on N and on 2N packets
+  --no-pin             do not pin to one CPU with taskset
+  --cli PATH           kasmon entry point for lines c and d (default dist/cli.js), e.g. a saved older build`;
+
+function parseOpts() {
+  const { values } = parseArgs({
+    options: {
+      packets: { type: 'string' },
+      runs: { type: 'string' },
+      'tshark-packets': { type: 'string' },
+      'tshark-runs': { type: 'string' },
+      only: { type: 'string' },
+      'no-tshark': { type: 'boolean' },
+      'no-verify': { type: 'boolean' },
+      json: { type: 'string' },
+      quick: { type: 'boolean' },
+      'rss-check': { type: 'boolean' },
+      'no-pin': { type: 'boolean' },
+      cli: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const num = (v, d) => {
+    if (v === undefined) return d;
+    const n = Number(String(v).replace(/_/g, ''));
+    if (!Number.isInteger(n) || n < 0) {
+      console.error(`bad number: ${v}\n${USAGE}`);
+      process.exit(2);
+    }
+    return n;
+  };
+  if (values.cli) CLI = path.resolve(values.cli);
+  const quick = !!values.quick;
+  return {
+    packets: num(values.packets, quick ? 200_000 : 1_200_000),
+    runs: Math.max(1, num(values.runs, quick ? 1 : 3)),
+    tsharkPackets: num(values['tshark-packets'], 200_000),
+    tsharkRuns: Math.max(1, num(values['tshark-runs'], 1)),
+    only: new Set((values.only ?? 'a,b,b2,c,d,e').split(',').map((s) => s.trim()).filter(Boolean)),
+    tshark: !values['no-tshark'],
+    verify: !values['no-verify'],
+    json: values.json,
+    rssCheck: !!values['rss-check'],
+    pin: !values['no-pin'],
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+
+const has = (p) => { try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; } };
+const which = (cmd) => {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+};
+const GNU_TIME = has('/usr/bin/time') ? '/usr/bin/time' : null;
+const TASKSET = which('taskset');
+const TSHARK = which('tshark');
+const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
+
+/** Capture for N packets, generated on first use and cached by packet count + generator version. */
+function ensureCapture(packets, spanSeconds = DEFAULTS.spanSeconds) {
+  fs.mkdirSync(OUT, { recursive: true });
+  const span = spanSeconds === DEFAULTS.spanSeconds ? '' : `-s${spanSeconds}`;
+  const file = path.join(OUT, `capture-g${GENERATOR_VERSION}-${packets}${span}.pcap`);
+  try {
+    const meta = JSON.parse(fs.readFileSync(file + '.meta.json', 'utf8'));
+    if (meta.generatorVersion === GENERATOR_VERSION && meta.packets === packets && fs.statSync(file).size === meta.bytes) {
+      return { file, meta };
+    }
+  } catch {
+    /* generate */
+  }
+  console.log(`generating ${file} ...`);
+  const r = spawnSync(process.execPath, [path.join(BENCH, 'gen-capture.mjs'), '--packets', String(packets), '--out', file,
+    '--span-seconds', String(spanSeconds)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`gen-capture.mjs failed (${r.status})`);
+  const meta = JSON.parse(fs.readFileSync(file + '.meta.json', 'utf8'));
+  return { file, meta };
+}
+
+/** Bytes occupied by the first n records (file offset after record n). */
+function prefixBytes(file, meta, n) {
+  if (n >= meta.packets) return meta.bytes;
+  const cp = meta.checkpoints.find((c) => c.packets === n);
+  if (cp) return cp.bytes;
+  const fd = fs.openSync(file, 'r');
+  const h = Buffer.alloc(16);
+  let off = 24;
+  for (let i = 0; i < n; i++) {
+    fs.readSync(fd, h, 0, 16, off);
+    off += 16 + h.readUInt32LE(8);
+  }
+  fs.closeSync(fd);
+  return off;
+}
+
+let devNull;
+let pinCpu = null;
+
+/**
+ * Runs one child; returns { wall, rssKiB, code, stdout, stderr }. stdout goes to /dev/null
+ * unless capture is set.
+ */
+function measure(cmd, args, { capture = false, env } = {}) {
+  return new Promise((resolve) => {
+    const timeFile = path.join(os.tmpdir(), `kasmon-bench-time-${process.pid}.txt`);
+    let argv = [cmd, ...args];
+    if (GNU_TIME) argv = [GNU_TIME, '-f', '%e %M', '-o', timeFile, ...argv];
+    if (pinCpu !== null) argv = [TASKSET, '-c', String(pinCpu), ...argv];
+    devNull ??= fs.openSync('/dev/null', 'w');
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: ROOT,
+      stdio: ['ignore', capture ? 'pipe' : devNull, 'pipe'],
+      env: env ?? process.env,
+    });
+    let stdout = '';
+    let stderr = '';
+    if (capture) child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { if (stderr.length < 65536) stderr += d; });
+    child.on('error', (e) => resolve({ wall: NaN, rssKiB: NaN, code: -1, stdout, stderr: String(e) }));
+    child.on('close', (code) => {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      let rssKiB = NaN;
+      if (GNU_TIME) {
+        try {
+          const lines = fs.readFileSync(timeFile, 'utf8').trim().split('\n');
+          rssKiB = Number(lines[lines.length - 1].split(' ')[1]);
+          fs.rmSync(timeFile, { force: true });
+        } catch { /* no rss */ }
+      }
+      resolve({ wall, rssKiB, code, stdout, stderr });
+    });
+  });
+}
+
+/** Counts observations per kind in `kasmon names` output (one JSON object per line). */
+function countKinds(text) {
+  const kinds = {};
+  let lines = 0;
+  for (const m of text.matchAll(/"kind"\s*:\s*"([a-z_]+)"/g)) {
+    kinds[m[1]] = (kinds[m[1]] ?? 0) + 1;
+    lines++;
+  }
+  return { kinds, lines };
+}
+
+// ---------------------------------------------------------------------------------------
+
+function lines(file, meta, opts) {
+  const node = process.execPath;
+  const all = [
+    { id: 'a', label: 'pcap-parser walk', cmd: node, args: [path.join(BENCH, 'walk-pcap-parser.mjs'), file], capture: true },
+    { id: 'b', label: 'hand walk (Node floor)', cmd: node, args: [path.join(BENCH, 'walk-hand.mjs'), file], capture: true },
+    { id: 'b2', label: 'hand walk + Buffer views', cmd: node, args: [path.join(BENCH, 'walk-hand.mjs'), file, '--views'], capture: true },
+    { id: 'c', label: 'kasmon replay --format json', cmd: node, args: [CLI, 'replay', file, '--format', 'json'], kasmon: true },
+    { id: 'd', label: 'kasmon names', cmd: node, args: [CLI, 'names', file], kasmon: true },
+  ];
+  if (opts.tshark && TSHARK) {
+    const n = opts.tsharkPackets > 0 ? Math.min(opts.tsharkPackets, meta.packets) : meta.packets;
+    const args = ['-n', '-r', file, ...(n < meta.packets ? ['-c', String(n)] : []), '-T', 'fields', ...TSHARK_FIELDS.flatMap((f) => ['-e', f])];
+    all.push({ id: 'e', label: `tshark fields${n < meta.packets ? ` (first ${fmtInt(n)})` : ''}`, cmd: TSHARK, args,
+      packets: n, bytes: prefixBytes(file, meta, n), tshark: true });
+  }
+  return all.filter((l) => opts.only.has(l.id));
+}
+
+async function runLines(file, meta, opts) {
+  const todo = lines(file, meta, opts);
+  const results = new Map();
+  for (const l of todo) {
+    const rel = (a) => (a === process.execPath ? 'node' : a.startsWith(ROOT + path.sep) ? path.relative(ROOT, a) : a);
+    results.set(l.id, { id: l.id, label: l.label, cmd: [l.cmd, ...l.args].map(rel).join(' ') + (l.capture ? '' : ' > /dev/null'),
+      packets: l.packets ?? meta.packets, bytes: l.bytes ?? meta.bytes, walls: [], rssKiB: [], ok: true, note: '' });
+  }
+  const kasmonBuilt = fs.existsSync(CLI);
+  let wsConf;
+  if (todo.some((l) => l.tshark)) wsConf = fs.mkdtempSync(path.join(os.tmpdir(), 'kasmon-bench-ws-'));
+  const tsharkEnv = { ...process.env, WIRESHARK_CONFIG_DIR: wsConf ?? '' };
+
+  // warm the page cache so run 1 is not a disk benchmark
+  await measure(process.execPath, [path.join(BENCH, 'walk-hand.mjs'), file]);
+
+  const rounds = Math.max(opts.runs, opts.tsharkRuns);
+  for (let r = 0; r < rounds; r++) {
+    for (const l of todo) {
+      const res = results.get(l.id);
+      if (!res.ok) continue;
+      if (r >= (l.tshark ? opts.tsharkRuns : opts.runs)) continue;
+      if (l.kasmon && !kasmonBuilt) {
+        res.ok = false;
+        res.note = `kasmon: not built yet (${path.relative(ROOT, CLI)} missing)`;
+        console.log(`${l.id}: ${res.note}`);
+        continue;
+      }
+      process.stdout.write(`  run ${r + 1}/${l.tshark ? opts.tsharkRuns : opts.runs} ${l.id} ${l.label} ... `);
+      const m = await measure(l.cmd, l.args, { capture: l.capture, env: l.tshark ? tsharkEnv : undefined });
+      if (m.code !== 0) {
+        res.ok = false;
+        const why = m.stderr.split('\n').filter((s) => s && !/Running as user/.test(s)).slice(0, 3).join(' | ');
+        res.note = l.kasmon ? `kasmon: not built yet (exit ${m.code}: ${why})` : `failed (exit ${m.code}: ${why})`;
+        console.log(res.note);
+        continue;
+      }
+      if (l.capture) {
+        const out = JSON.parse(m.stdout.trim().split('\n').pop());
+        if (out.packets !== meta.packets) {
+          res.ok = false;
+          res.note = `counted ${out.packets} packets, expected ${meta.packets}`;
+        }
+      }
+      res.walls.push(m.wall);
+      res.rssKiB.push(m.rssKiB);
+      console.log(`${m.wall.toFixed(3)} s, ${(m.rssKiB / 1024).toFixed(1)} MiB`);
+    }
+  }
+  // tshark's fixed start-up (dissector registration), to read its rate on a prefix fairly
+  let tsharkStartup = null;
+  const tl = todo.find((l) => l.tshark);
+  if (tl && results.get('e').ok) {
+    const args = tl.args.filter((a, i, arr) => a !== '-c' && arr[i - 1] !== '-c');
+    const m = await measure(tl.cmd, ['-c', '1', ...args], { env: tsharkEnv });
+    if (m.code === 0) tsharkStartup = m.wall;
+  }
+  if (wsConf) fs.rmSync(wsConf, { recursive: true, force: true });
+
+  const out = [...results.values()].map((res) => {
+    const best = res.walls.length ? Math.min(...res.walls) : NaN;
+    return { ...res, best, pps: res.packets / best, mbps: res.bytes / best / 1e6, peakRssMiB: Math.max(...res.rssKiB) / 1024 };
+  });
+
+  // one extra `names` run whose output is kept and checked against the generator's counts
+  let namesCheck = null;
+  if (opts.verify && kasmonBuilt && opts.only.has('d') && out.find((r) => r.id === 'd')?.ok) {
+    const m = await measure(process.execPath, [CLI, 'names', file], { capture: true });
+    const { kinds } = countKinds(m.stdout);
+    const want = { dns_query: meta.names.dns_query, dns_answer: meta.names.dns_answer, tls_sni: meta.names.tls_sni,
+      http_host: meta.names.http_host, quic_sni: 0 };
+    namesCheck = { exit: m.code, want, got: kinds, match: Object.entries(want).every(([k, v]) => (kinds[k] ?? 0) === v) };
+  }
+  // node's own start-up, inside every node line's wall time
+  const ns = [];
+  for (let i = 0; i < 3; i++) ns.push((await measure(process.execPath, ['-e', '0'])).wall);
+  const nodeStartup = Math.min(...ns);
+  for (const r of out) if (r.id !== 'e' && r.walls.length) r.ppsExStartup = r.packets / (r.best - nodeStartup);
+  const e = out.find((r) => r.id === 'e');
+  if (e && tsharkStartup !== null) {
+    e.startup = tsharkStartup;
+    e.ppsExStartup = e.packets / (e.best - tsharkStartup);
+  }
+  return { results: out, namesCheck, nodeStartup };
+}
+
+function printTable(file, meta, opts, results) {
+  const pin = pinCpu !== null ? `pinned to CPU ${pinCpu}` : 'not pinned';
+  console.log(`\n${path.relative(ROOT, file)}: ${fmtInt(meta.packets)} packets, ${(meta.bytes / 1e6).toFixed(1)} MB; ` +
+    `node ${process.version}, ${pin}, best of ${opts.runs} (tshark: ${opts.tsharkRuns})`);
+  const head = ['line', 'what', 'packets', 'wall s', 'packets/s', 'MB/s', 'peak RSS MiB'];
+  const rows = results.map((r) => r.ok && r.walls.length
+    ? [r.id, r.label, fmtInt(r.packets), r.best.toFixed(3), fmtInt(r.pps), r.mbps.toFixed(1), r.peakRssMiB.toFixed(1)]
+    : [r.id, r.label, '-', '-', '-', '-', /kasmon: not built yet/.test(r.note) ? 'kasmon: not built yet' : 'failed']);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
+  const fmt = (row) => row.map((c, i) => (i < 2 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
+  console.log(fmt(head));
+  for (const row of rows) console.log(fmt(row));
+  for (const r of results) if (r.note) console.log(`  ${r.id}: ${r.note}`);
+
+  const get = (id) => results.find((r) => r.id === id && r.ok && r.walls.length);
+  const ratios = {};
+  const ratio = (x, y, name) => {
+    const a = get(x), b = get(y);
+    if (a && b) {
+      ratios[name] = a.pps / b.pps;
+      console.log(`  ${name.padEnd(34)} ${ratios[name].toFixed(2)}x`);
+    }
+  };
+  console.log('ratios (packets/s):');
+  ratio('b', 'a', 'hand walk / pcap-parser');
+  ratio('c', 'a', 'kasmon replay / pcap-parser');
+  ratio('c', 'e', 'kasmon replay / tshark');
+  ratio('d', 'e', 'kasmon names / tshark');
+  ratio('c', 'b', 'kasmon replay / hand walk');
+  const c = get('c');
+  if (c) console.log(`  kasmon replay vs target 1.5 M packets/s on one core: ${(c.pps / 1.5e6).toFixed(2)}x`);
+  if (!get('c') && !get('d') && (opts.only.has('c') || opts.only.has('d'))) console.log('  (kasmon lines: not built yet)');
+  return ratios;
+}
+
+async function rssCheck(opts) {
+  // The 2x file keeps the packet rate (and so the number of live flows, DNS transactions
+  // and clients per second) and lasts twice as long: state bounded by time or by LRU size
+  // gives the same peak RSS; anything kept per packet or per flow forever shows up as growth.
+  console.log('peak RSS independent of file size? (one pinned run each; the 2x file has the same packet rate, twice the duration)');
+  const small = ensureCapture(opts.packets);
+  const big = ensureCapture(opts.packets * 2, DEFAULTS.spanSeconds * 2);
+  const kasmonBuilt = fs.existsSync(CLI);
+  const node = process.execPath;
+  const cases = [
+    ['c', 'kasmon replay', (f) => [node, [CLI, 'replay', f, '--format', 'json']], true],
+    // With the old space capped, V8 must collect instead of growing: if this line stays flat
+    // while plain `c` grows, the growth is GC slack, not retained state.
+    ['c40', 'replay, heap cap 40MB', (f) => [node, ['--max-old-space-size=40', CLI, 'replay', f, '--format', 'json']], true],
+    ['d', 'kasmon names', (f) => [node, [CLI, 'names', f]], true],
+    ['a', 'pcap-parser walk', (f) => [node, [path.join(BENCH, 'walk-pcap-parser.mjs'), f]], false],
+    ['b', 'hand walk', (f) => [node, [path.join(BENCH, 'walk-hand.mjs'), f]], false],
+  ];
+  const out = [];
+  console.log(`  ${'line'.padEnd(28)}${fmtInt(small.meta.packets).padStart(14)} pkts${fmtInt(big.meta.packets).padStart(14)} pkts   growth`);
+  for (const [id, label, mk, kasmon] of cases) {
+    if (kasmon && !kasmonBuilt) {
+      console.log(`  ${id} ${label}: kasmon: not built yet`);
+      out.push({ id, label, note: 'kasmon: not built yet' });
+      continue;
+    }
+    const r = [];
+    for (const { file } of [small, big]) {
+      const [cmd, args] = mk(file);
+      r.push(await measure(cmd, args));
+    }
+    if (r.some((m) => m.code !== 0)) {
+      const why = r.map((m) => m.code).join('/');
+      const note = id === 'c40' ? `failed under the heap cap (exit ${why})` : kasmon ? `kasmon: not built yet (exit ${why})` : 'failed';
+      console.log(`  ${id} ${label}: ${note}`);
+      out.push({ id, label, note });
+      continue;
+    }
+    const [s, b] = r.map((m) => m.rssKiB / 1024);
+    console.log(`  ${(id + ' ' + label).padEnd(28)}${s.toFixed(1).padStart(14)} MiB${b.toFixed(1).padStart(14)} MiB   ${(b / s).toFixed(2)}x`);
+    out.push({ id, label, rssMiB: [s, b], wall: r.map((m) => m.wall) });
+  }
+  return { files: [small, big].map(({ file, meta }) => ({ file: path.relative(ROOT, file), packets: meta.packets, bytes: meta.bytes })), results: out };
+}
+
+function environment() {
+  const tsharkVersion = TSHARK ? spawnSync(TSHARK, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] : null;
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    tshark: tsharkVersion,
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    pinnedCpu: pinCpu,
+    gnuTime: !!GNU_TIME,
+  };
+}
+
+async function main() {
+  const opts = parseOpts();
+  if (opts.pin && TASKSET && os.cpus().length > 1) pinCpu = 1;
+  if (!GNU_TIME) console.log('note: /usr/bin/time not found; peak RSS will be n/a');
+  let report;
+  if (opts.rssCheck) {
+    report = { kind: 'rss-check', env: environment(), ...(await rssCheck(opts)) };
+  } else {
+    const { file, meta } = ensureCapture(opts.packets);
+    console.log(`capture ${path.relative(ROOT, file)} (generator v${GENERATOR_VERSION}); ${opts.runs} run(s) per line`);
+    if (opts.only.has('e') && !TSHARK) console.log('e: tshark not installed, skipped');
+    const { results, namesCheck, nodeStartup } = await runLines(file, meta, opts);
+    const ratios = printTable(file, meta, opts, results);
+    if (namesCheck) {
+      const parts = Object.entries(namesCheck.want).map(([k, v]) => `${k} ${namesCheck.got[k] ?? 0}/${v}`);
+      console.log(`names check (kasmon names vs generator): ${parts.join(', ')} -> ${namesCheck.match ? 'OK' : 'MISMATCH'}`);
+    }
+    const nodeLines = results.filter((r) => r.id !== 'e' && r.ok && r.walls.length);
+    if (nodeLines.length) {
+      console.log(`note: node start-up (node -e 0: ${nodeStartup.toFixed(3)} s) is inside every node line's wall time; without it: ` +
+        nodeLines.map((r) => `${r.id} ${fmtInt(r.ppsExStartup)}`).join(', ') + ' packets/s.');
+    }
+    const e = results.find((r) => r.id === 'e');
+    if (e?.ok) {
+      const what = e.packets < meta.packets ? `the first ${fmtInt(e.packets)} packets only (-c ${e.packets}; --tshark-packets 0 for the whole file)` : 'the whole file';
+      console.log(`note: tshark ran on ${what}.` + (e.startup != null
+        ? ` Its start-up (tshark -c 1: ${e.startup.toFixed(2)} s) is inside its wall time; without it: ${fmtInt(e.ppsExStartup)} packets/s.`
+        : ''));
+    }
+    report = {
+      kind: 'bench', env: environment(),
+      capture: { file: path.relative(ROOT, file), generatorVersion: meta.generatorVersion, packets: meta.packets, bytes: meta.bytes, counts: meta.counts, layers: meta.layers, names: meta.names },
+      runs: opts.runs, tsharkRuns: opts.tsharkRuns,
+      results: results.map(({ id, label, cmd, packets, bytes, walls, rssKiB, ok, note, best, pps, mbps, peakRssMiB, startup, ppsExStartup }) =>
+        ({ id, label, cmd, ok, note: note || undefined, packets, bytes, walls, best, pps, mbps, rssKiB, peakRssMiB, startup, ppsExStartup })),
+      ratios, namesCheck, nodeStartup,
+    };
+  }
+  if (opts.json) {
+    fs.mkdirSync(path.dirname(path.resolve(opts.json)), { recursive: true });
+    fs.writeFileSync(opts.json, JSON.stringify(report, (k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1) + '\n');
+    console.log(`results written to ${opts.json}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
