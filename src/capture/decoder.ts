@@ -117,6 +117,9 @@ export class Decoder implements DnsSink, HttpSink {
   /** Packet time of the current frame, and when state was last swept for idle entries. */
   private nowMicros = 0;
   private lastSweepMicros = 0;
+  /** The current TCP segment's presence-filter key and tuple hash (-1: not computed yet). */
+  private qk = 0;
+  private hash = -1;
   /** The current IP packet was cut by the snap length (its header claims more than was captured). */
   private ipCut = false;
   /** Bytes of an HTTP body the last `consume` left to come. */
@@ -182,7 +185,7 @@ export class Decoder implements DnsSink, HttpSink {
     this.stats.bytes += f.caplen;
     this.vlan = -1;
     this.depth = 0;
-    this.tunnels.length = 0;
+    if (this.tunnels.length > 0) this.tunnels.length = 0;
     const now = f.time.sec * 1_000_000 + ((f.time.nsec / 1000) | 0);
     this.nowMicros = now;
     if (now - this.lastSweepMicros > 1_000_000 || now < this.lastSweepMicros) {
@@ -604,15 +607,21 @@ export class Decoder implements DnsSink, HttpSink {
     const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     // A bare ACK carries nothing and changes no flow.
     if (p >= end && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) return;
-    const hash = FlowTable.hashOf(this.addrBuf, this.srcOff, this.dstOff, this.af === 4 ? 4 : 16, sport, dport);
-    const flow = flows.size > 0 ? flows.find(hash, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport) : undefined;
+    const alen = this.af === 4 ? 4 : 16;
+    this.qk = FlowTable.quickKey(this.addrBuf, this.srcOff, this.dstOff, alen, sport, dport);
+    this.hash = -1; // computed when needed (a lookup past the filter, or a new flow)
+    let flow: Flow | undefined;
+    if (flows.mayContain(this.qk)) {
+      this.hash = FlowTable.hashOf(this.addrBuf, this.srcOff, this.dstOff, alen, sport, dport);
+      flow = flows.find(this.hash, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport);
+    }
     if (flow === undefined) {
       if (syn) {
         // A client opens a connection: remember where its stream starts, so segments that
         // arrive out of order before the first one can be put back in place.
-        this.newFlow(hash, sport, dport).nextSeq = (seq + 1) >>> 0;
+        this.newFlow(sport, dport).nextSeq = (seq + 1) >>> 0;
       } else if (p < end) {
-        this.fresh(b, p, end, seq, hash, sport, dport);
+        this.fresh(b, p, end, seq, sport, dport);
       }
       return;
     }
@@ -628,8 +637,11 @@ export class Decoder implements DnsSink, HttpSink {
     if (flags & TCP_FIN) this.endFlow(flow, 'end');
   }
 
-  private newFlow(hash: number, sport: number, dport: number): Flow {
-    return this.flows.create(hash, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport, this.nowMicros);
+  /** A new flow for the current packet's 4-tuple (`qk`/`hash` of this packet, set in tcp()). */
+  private newFlow(sport: number, dport: number): Flow {
+    const alen = this.af === 4 ? 4 : 16;
+    if (this.hash < 0) this.hash = FlowTable.hashOf(this.addrBuf, this.srcOff, this.dstOff, alen, sport, dport);
+    return this.flows.create(this.hash, this.qk, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport, this.nowMicros);
   }
 
   /** What the first bytes of a client stream are, by port hint then a cheap content probe. */
@@ -656,12 +668,12 @@ export class Decoder implements DnsSink, HttpSink {
   }
 
   /** A data segment of a connection with no flow state (no SYN seen, or state forgotten). */
-  private fresh(b: Uint8Array, p: number, end: number, seq: number, hash: number, sport: number, dport: number): void {
+  private fresh(b: Uint8Array, p: number, end: number, seq: number, sport: number, dport: number): void {
     const segEnd = (seq + (end - p)) >>> 0;
     const kind = this.classify(b, p, end, sport, dport);
-    if (kind !== AppKind.Unknown) return this.message(undefined, kind, b.subarray(p, end), segEnd, hash, sport, dport);
+    if (kind !== AppKind.Unknown) return this.message(undefined, kind, b.subarray(p, end), segEnd, sport, dport);
     if (this.couldStart(b, p, end)) {
-      const f = this.newFlow(hash, sport, dport);
+      const f = this.newFlow(sport, dport);
       f.state = FlowState.Buffering;
       f.nextSeq = segEnd;
       this.append(f, b.subarray(p, end));
@@ -670,7 +682,7 @@ export class Decoder implements DnsSink, HttpSink {
     if (this.namePort[dport] === 1) {
       // Counted once per connection: the tombstone absorbs its later segments.
       this.count(NAME_MIDSTREAM);
-      this.tombstone(this.newFlow(hash, sport, dport), segEnd);
+      this.tombstone(this.newFlow(sport, dport), segEnd);
     }
   }
 
@@ -678,21 +690,21 @@ export class Decoder implements DnsSink, HttpSink {
    * Runs the parser on a segment that starts a message (the common case costs no state: a
    * ClientHello or request in one segment); keeps a flow only when the message continues.
    */
-  private message(flow: Flow | undefined, kind: AppKindValue, view: Uint8Array, segEnd: number, hash: number, sport: number, dport: number): void {
+  private message(flow: Flow | undefined, kind: AppKindValue, view: Uint8Array, segEnd: number, sport: number, dport: number): void {
     this.httpSkip = 0;
     const used = this.consume(kind, view);
     if (used === view.length && this.httpSkip === 0) {
       if (flow !== undefined) this.tombstone(flow, segEnd);
-      else if (this.namePort[dport] === 1) this.tombstone(this.newFlow(hash, sport, dport), segEnd);
+      else if (this.namePort[dport] === 1) this.tombstone(this.newFlow(sport, dport), segEnd);
       return;
     }
     if (this.ipCut) {
       this.count(NAME_SNAPLEN);
       if (flow !== undefined) this.tombstone(flow, segEnd);
-      else this.tombstone(this.newFlow(hash, sport, dport), segEnd);
+      else this.tombstone(this.newFlow(sport, dport), segEnd);
       return;
     }
-    const f = flow ?? this.newFlow(hash, sport, dport);
+    const f = flow ?? this.newFlow(sport, dport);
     f.state = FlowState.Buffering;
     f.app = kind;
     f.nextSeq = segEnd;
@@ -721,7 +733,7 @@ export class Decoder implements DnsSink, HttpSink {
       return;
     }
     this.flows.touch(flow, this.nowMicros);
-    this.message(flow, kind, b.subarray(p, end), segEnd, flow.hash, flow.sport, flow.dport);
+    this.message(flow, kind, b.subarray(p, end), segEnd, flow.sport, flow.dport);
   }
 
   /** A segment of a flow under reassembly: put it in sequence order, then try the parser. */
@@ -961,15 +973,17 @@ export class Decoder implements DnsSink, HttpSink {
   }
 
   // DnsSink
+  wants(kind: 'dns_query' | 'dns_answer', name: string, cnameTarget: string | undefined): boolean {
+    return this.wanted(kind, name, cnameTarget);
+  }
+
   query(name: string, qtype: string): void {
-    if (!this.wanted('dns_query', name, undefined)) return;
     const o = this.observation('dns_query', name);
     o.qtype = qtype;
     this.publish(o);
   }
 
   answer(name: string, rrtype: 'A' | 'AAAA' | 'CNAME', data: string): void {
-    if (!this.wanted('dns_answer', name, rrtype === 'CNAME' ? data : undefined)) return;
     const o = this.observation('dns_answer', name);
     o.rrtype = rrtype;
     o.data = data;

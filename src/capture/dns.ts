@@ -29,6 +29,11 @@ export const DNS_TCP_LENGTH = defineIssue('dns', 'invalid', 'tcp_length_zero');
 export interface DnsSink {
   query(name: string, qtype: string): void;
   answer(name: string, rrtype: 'A' | 'AAAA' | 'CNAME', data: string): void;
+  /**
+   * Optional filter asked before anything else is formatted (addresses, type names): a
+   * consumer that keeps only some names saves the work for the rest.
+   */
+  wants?(kind: 'dns_query' | 'dns_answer', name: string, cnameTarget: string | undefined): boolean;
 }
 
 const T_A = 1;
@@ -56,8 +61,7 @@ const scratch = Buffer.alloc(MAX_WIRE_NAME + 1);
  * Reads a (possibly compressed) name starting at `off`; returns it lower-cased without the
  * trailing dot ('' for the root), or undefined if it is malformed. Sets `nameNext`.
  */
-function readName(b: Uint8Array, off: number): string | undefined {
-  const len = b.length;
+function readName(b: Uint8Array, off: number, len = b.length): string | undefined {
   let p = off;
   let segStart = off;
   let next = -1;
@@ -147,7 +151,9 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
     if (name === undefined || nameNext + 4 > len) return DNS_BAD_QUESTION;
     off = nameNext + 4;
     // The question echoed in a response is not a new query (DESIGN.md: QR=0 only).
-    if (!isResponse) sink.query(name, typeName(u16be(msg, nameNext)));
+    if (!isResponse && (sink.wants === undefined || sink.wants('dns_query', name, undefined))) {
+      sink.query(name, typeName(u16be(msg, nameNext)));
+    }
   }
   // Answers count only from responses (DESIGN.md: QR=1): a query carrying answer records
   // (or a DNS UPDATE's prerequisites) must not be able to plant names for attribution.
@@ -162,14 +168,14 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
     if (rd + rdlen > len) return DNS_BAD_ANSWER;
     off = rd + rdlen;
     if (type === T_A) {
-      if (rdlen === 4) sink.answer(name, 'A', ipv4ToString(msg, rd));
+      if (rdlen === 4 && (sink.wants === undefined || sink.wants('dns_answer', name, undefined))) sink.answer(name, 'A', ipv4ToString(msg, rd));
     } else if (type === T_AAAA) {
-      if (rdlen === 16) sink.answer(name, 'AAAA', ipv6ToString(msg, rd));
+      if (rdlen === 16 && (sink.wants === undefined || sink.wants('dns_answer', name, undefined))) sink.answer(name, 'AAAA', ipv6ToString(msg, rd));
     } else if (type === T_CNAME) {
       // The target may be compressed against earlier names in the message.
-      const target = readName(msg.subarray(0, rd + rdlen), rd);
+      const target = readName(msg, rd, rd + rdlen);
       if (target === undefined) return DNS_BAD_NAME;
-      sink.answer(name, 'CNAME', target);
+      if (sink.wants === undefined || sink.wants('dns_answer', name, target)) sink.answer(name, 'CNAME', target);
     }
   }
   return undefined;

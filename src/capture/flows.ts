@@ -27,6 +27,8 @@ export interface OooSegment {
 
 export class Flow {
   hash = 0;
+  /** Presence-filter bucket (see FlowTable.quickKey). */
+  qk = 0;
   af: 4 | 6 = 4;
   s0 = 0;
   s1 = 0;
@@ -72,8 +74,8 @@ const FILTER_BITS = 20;
 export class FlowTable {
   private readonly chains = new Map<number, Flow>();
   /**
-   * Flows per hash bucket: a zero means "certainly absent" without a Map lookup. Most TCP
-   * segments (server-to-client bulk data) belong to no tracked flow.
+   * Flows per quick-key bucket: a zero means "certainly absent" without hashing the tuple or
+   * a Map lookup. Most TCP segments (server-to-client bulk data) belong to no tracked flow.
    */
   private readonly present = new Uint32Array(1 << FILTER_BITS);
   private head: Flow | undefined; // least recently used
@@ -99,8 +101,21 @@ export class FlowTable {
     return (h ^ (h >>> 16)) >>> 0;
   }
 
+  /**
+   * A few operations on the ports and the addresses' last bytes: the bucket of the presence
+   * filter. Computed for every segment, so it must stay far cheaper than `hashOf`.
+   */
+  static quickKey(b: Uint8Array, so: number, dOff: number, len: number, sport: number, dport: number): number {
+    const x = ((sport << 16) | dport) ^ ((b[so + len - 1]! << 8) | b[dOff + len - 1]!) ^ (b[so + len - 2]! << 24);
+    return Math.imul(x, 0x9e3779b1) >>> (32 - FILTER_BITS);
+  }
+
+  /** False means the flow is certainly not in the table. */
+  mayContain(qk: number): boolean {
+    return this.present[qk] !== 0;
+  }
+
   find(hash: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number): Flow | undefined {
-    if (this.present[hash >>> (32 - FILTER_BITS)] === 0) return undefined;
     for (let f = this.chains.get(hash); f !== undefined; f = f.chain) {
       if (f.sport !== sport || f.dport !== dport || f.af !== af) continue;
       if (f.s0 !== u32be(b, so) || f.d0 !== u32be(b, dOff)) continue;
@@ -113,7 +128,7 @@ export class FlowTable {
     return undefined;
   }
 
-  create(hash: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number, now: number): Flow {
+  create(hash: number, qk: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number, now: number): Flow {
     if (this.size >= this.capacity && this.head !== undefined) {
       const old = this.head;
       this.remove(old);
@@ -122,6 +137,7 @@ export class FlowTable {
     }
     const f = new Flow();
     f.hash = hash;
+    f.qk = qk;
     f.af = af;
     f.s0 = u32be(b, so);
     f.d0 = u32be(b, dOff);
@@ -139,8 +155,7 @@ export class FlowTable {
     f.chain = this.chains.get(hash);
     f.inTable = true;
     this.chains.set(hash, f);
-    const bucket = hash >>> (32 - FILTER_BITS);
-    this.present[bucket] = this.present[bucket]! + 1;
+    this.present[qk] = this.present[qk]! + 1;
     this.append(f);
     this.size++;
     return f;
@@ -157,8 +172,7 @@ export class FlowTable {
   remove(f: Flow): void {
     if (!f.inTable) return;
     f.inTable = false;
-    const bucket = f.hash >>> (32 - FILTER_BITS);
-    this.present[bucket] = this.present[bucket]! - 1;
+    this.present[f.qk] = this.present[f.qk]! - 1;
     const h = this.chains.get(f.hash);
     if (h === f) {
       if (f.chain) this.chains.set(f.hash, f.chain);
