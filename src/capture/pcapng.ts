@@ -98,17 +98,12 @@ export class PcapngParser implements RecordParser {
       case BT_IDB:
         this.ifaces.push(this.idb(b, o + 8, bodyEnd));
         return;
-      case BT_EPB: {
-        if (bodyEnd - (o + 8) < 20) throw this.damaged('enhanced packet block too short');
-        const ifId = this.u32(b, o + 8);
-        const caplen = this.u32(b, o + 20);
-        const origlen = this.u32(b, o + 24);
-        this.emit(b, ifId, this.u32(b, o + 12), this.u32(b, o + 16), o + 28, caplen, origlen, bodyEnd, onFrame);
-        return;
-      }
+      case BT_EPB:
       case BT_OPB: {
-        if (bodyEnd - (o + 8) < 20) throw this.damaged('packet block too short');
-        const ifId = this.u16(b, o + 8);
+        // EPB: interface id (4); obsolete PB: interface id (2), drops count (2). Then both:
+        // timestamp high (4), low (4), captured length (4), original length (4), data.
+        if (bodyEnd - (o + 8) < 20) throw this.damaged(`${type === BT_EPB ? 'enhanced ' : ''}packet block too short`);
+        const ifId = type === BT_EPB ? this.u32(b, o + 8) : this.u16(b, o + 8);
         const caplen = this.u32(b, o + 20);
         const origlen = this.u32(b, o + 24);
         this.emit(b, ifId, this.u32(b, o + 12), this.u32(b, o + 16), o + 28, caplen, origlen, bodyEnd, onFrame);
