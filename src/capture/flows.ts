@@ -58,6 +58,20 @@ export class Flow {
   snapCut = false;
   /** False once the flow has left the table (removed, evicted, expired). */
   inTable = false;
+
+  /** Back to a fresh flow, for reuse from the table's pool. */
+  reset(): void {
+    this.state = FlowState.AwaitData;
+    this.app = AppKind.Unknown;
+    this.nextSeq = 0;
+    this.buf = undefined;
+    this.bufLen = 0;
+    this.skip = 0;
+    this.streamBytes = 0;
+    this.ooo = undefined;
+    this.oooBytes = 0;
+    this.snapCut = false;
+  }
   chain: Flow | undefined;
   prev: Flow | undefined;
   next: Flow | undefined;
@@ -71,8 +85,12 @@ export function seqDiff(a: number, b: number): number {
 /** Buckets of the presence filter: sparse enough that most lookups of absent flows stop there. */
 const FILTER_BITS = 20;
 
+/** Removed flows kept for reuse. */
+const POOL_SIZE = 1024;
+
 export class FlowTable {
   private readonly chains = new Map<number, Flow>();
+  private readonly pool: Flow[] = [];
   /**
    * Flows per quick-key bucket: a zero means "certainly absent" without hashing the tuple or
    * a Map lookup. Most TCP segments (server-to-client bulk data) belong to no tracked flow.
@@ -135,7 +153,12 @@ export class FlowTable {
       this.evictions++;
       this.onDrop(old, 'evicted');
     }
-    const f = new Flow();
+    // Reuse a flow that left the table earlier (its last reader, onDrop or the caller that
+    // removed it, is done with it by the time the next flow is created): SYN floods and
+    // short connections would otherwise churn the garbage collector.
+    let f = this.pool.pop();
+    if (f === undefined) f = new Flow();
+    else f.reset();
     f.hash = hash;
     f.qk = qk;
     f.af = af;
@@ -188,6 +211,7 @@ export class FlowTable {
     f.chain = undefined;
     this.unlink(f);
     this.size--;
+    if (this.pool.length < POOL_SIZE) this.pool.push(f);
   }
 
   /** Drops flows idle for longer than the timeout, oldest first. */
