@@ -1,32 +1,28 @@
 import { u16be, u32be, u32le } from './bytes.js';
-import { decodeDns, DNS_TCP_LENGTH, type DnsSink } from './dns.js';
-import { parseHttpRequests, looksLikeHttpRequest, type HttpSink } from './http.js';
+import { PacketContext } from './context.js';
+import { Defragmenter } from './defrag.js';
+import { decodeDns, type DnsSink } from './dns.js';
+import type { HttpSink } from './http.js';
 import { ipv4ToString, ipv6ToString } from './ipfmt.js';
 import { defineIssue, IssueCounter, isIssue, type DecodeIssue } from './issues.js';
+import { ja4 } from './ja4.js';
 import type { Observation, ObservationKind } from './observation.js';
 import type { RawFrame } from './packet.js';
-import { Defragmenter } from './defrag.js';
-import { AppKind, FlowState, FlowTable, seqDiff, type AppKindValue, type Flow } from './flows.js';
 import { EtherType, IpProto, LinkType, Port } from './protocols.js';
-import { toMicros } from './timefmt.js';
-import {
-  looksLikeTlsHandshake,
-  MAX_CLIENT_HELLO_BYTES,
-  parseClientHello,
-  readClientHelloMessage,
-  TLS_HELLO_TOO_LARGE,
-  type ClientHello,
-} from './tls.js';
-import { ja4 } from './ja4.js';
 import { looksLikeQuicInitial, QuicInitialAssembler } from './quic.js';
+import { DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp-streams.js';
+import { toMicros } from './timefmt.js';
+import { parseClientHello, type ClientHello } from './tls.js';
+import { NAME_NO_SNI, NAME_SNAPLEN } from './unrecovered.js';
 
 /**
  * Frame → link → network → transport → application, synchronously, with no allocation
  * until something yields an observation. Every layer checks its fixed header length once,
  * clamps to the length its header claims (tcpdump's nd_push_snaplen) and, when it cannot
  * go on, counts a DecodeIssue and returns: a decoder never throws out of the pipeline.
- * Per-packet context (addresses, ports, VLAN, tunnels) lives in fields of this object,
+ * Per-packet context (addresses, ports, VLAN, tunnels) lives in one PacketContext,
  * overwritten by each layer, so a tunnel's inner header simply replaces the outer one.
+ * TCP client streams are src/capture/tcp-streams.ts; this file owns the layers around them.
  */
 
 export const LINK_TRUNCATED = defineIssue('link', 'truncated', 'header');
@@ -44,45 +40,15 @@ export const IPV6_FRAGMENT_CUT = defineIssue('ipv6', 'truncated', 'fragment_cut_
 export const IP_PROTO_SKIPPED = defineIssue('ip', 'skipped', 'other_protocol');
 export const UDP_TRUNCATED = defineIssue('udp', 'truncated', 'header');
 export const UDP_BAD_LENGTH = defineIssue('udp', 'invalid', 'length');
-export const TCP_TRUNCATED = defineIssue('tcp', 'truncated', 'header');
-export const TCP_BAD_OFFSET = defineIssue('tcp', 'invalid', 'data_offset');
 export const TUNNEL_TRUNCATED = defineIssue('tunnel', 'truncated', 'header');
 export const TUNNEL_UNSUPPORTED = defineIssue('tunnel', 'skipped', 'unsupported');
 export const TUNNEL_TOO_DEEP = defineIssue('tunnel', 'skipped', 'too_deep');
 export const MPLS_TRUNCATED = defineIssue('mpls', 'truncated', 'label_stack');
 export const PPPOE_TRUNCATED = defineIssue('pppoe', 'truncated', 'header');
-/**
- * Why a flow or message that could carry a name did not yield one (issue 3 §6): these
- * let an analyst trust "no Kaspersky traffic here". Layer `name`, one reason each.
- */
-export const NAME_NO_SNI = defineIssue('name', 'skipped', 'client_hello_without_sni');
-export const NAME_GAP = defineIssue('name', 'truncated', 'reassembly_gap');
-export const NAME_SNAPLEN = defineIssue('name', 'truncated', 'capture_truncated');
-export const NAME_MIDSTREAM = defineIssue('name', 'skipped', 'midstream');
-export const NAME_LIMIT = defineIssue('name', 'skipped', 'limit_exceeded');
-export const NAME_MALFORMED = defineIssue('name', 'invalid', 'malformed');
-export const NAME_EVICTED = defineIssue('name', 'skipped', 'flow_evicted');
-export const NAME_INCOMPLETE = defineIssue('name', 'truncated', 'incomplete_at_end');
-export const NAME_IDLE = defineIssue('name', 'truncated', 'idle_timeout');
 export const DECODER_BUG = defineIssue('decoder', 'invalid', 'internal_error');
 
 /** Tunnels nest (GRE in VXLAN in ...); past this depth a packet is dropped, counted. */
 export const MAX_ENCAP_DEPTH = 8;
-/** Client-stream bytes kept per flow: the largest ClientHello we read plus its record headers. */
-export const MAX_STREAM_BYTES = MAX_CLIENT_HELLO_BYTES + 1024;
-/** A first segment shorter than this that could start a hello or request is waited on. */
-const SHORT_PREFIX = 8;
-/** Out-of-order segments held per flow before the gap fills. */
-export const MAX_OOO_SEGMENTS = 32;
-export const DEFAULT_MAX_FLOWS = 65_536;
-export const DEFAULT_FLOW_IDLE_SECONDS = 120;
-/** TCP destination ports where a connection picked up mid-stream is counted as a possibly missed name. */
-export const NAME_PORTS: readonly number[] = [80, 443, 8080, 8443, 853];
-
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
 
 export interface DecoderOptions {
   /** UDP/TCP ports carrying DNS (default [53]). */
@@ -109,36 +75,14 @@ export class Decoder implements DnsSink, HttpSink {
     bytes: 0,
     observations: { dns_query: 0, dns_answer: 0, tls_sni: 0, http_host: 0, quic_sni: 0 },
   };
+  private readonly ctx = new PacketContext();
   private readonly dnsPort: Uint8Array = new Uint8Array(65536);
-  private readonly namePort: Uint8Array = new Uint8Array(65536);
-  private readonly flows: FlowTable;
+  private readonly tcp: TcpStreams;
   private readonly defrag = new Defragmenter((i) => this.count(i));
   private readonly quic = new QuicInitialAssembler();
-  /** Packet time of the current frame, and when state was last swept for idle entries. */
-  private nowMicros = 0;
+  /** When bounded state was last swept for idle entries (packet time). */
   private lastSweepMicros = 0;
-  /** The current TCP segment's presence-filter key and tuple hash (-1: not computed yet). */
-  private qk = 0;
-  private hash = -1;
-  /** The current IP packet was cut by the snap length (its header claims more than was captured). */
-  private ipCut = false;
-  /** Bytes of an HTTP body the last `consume` left to come. */
-  private httpSkip = 0;
-  /** Set for the duration of one frame. */
-  private frame!: RawFrame;
   private source: string | undefined;
-  // Per-packet context, overwritten layer by layer (inner headers replace outer ones).
-  private af: 4 | 6 = 4;
-  private addrBuf: Uint8Array = new Uint8Array(0);
-  private srcOff = 0;
-  private dstOff = 0;
-  private sport = 0;
-  private dport = 0;
-  private transport: 'udp' | 'tcp' = 'udp';
-  private vlan = -1;
-  private depth = 0;
-  private readonly tunnels: string[] = [];
-
   private readonly accept: DecoderOptions['accept'];
 
   constructor(
@@ -147,9 +91,14 @@ export class Decoder implements DnsSink, HttpSink {
   ) {
     this.accept = opts.accept;
     for (const p of opts.dnsPorts ?? [Port.DNS]) this.dnsPort[p] = 1;
-    for (const p of NAME_PORTS) this.namePort[p] = 1;
     const limits = opts.limits ?? { maxFlows: DEFAULT_MAX_FLOWS, flowIdleSeconds: DEFAULT_FLOW_IDLE_SECONDS };
-    this.flows = new FlowTable(limits.maxFlows, limits.flowIdleSeconds * 1_000_000, (f, why) => this.flowLost(f, why));
+    const app: StreamApp = {
+      count: (i) => this.count(i),
+      clientHello: (m) => this.clientHello(m, 'tls_sni'),
+      dnsMessage: (m) => this.dnsMessage(m),
+      http: this,
+    };
+    this.tcp = new TcpStreams(this.ctx, app, { dnsPort: this.dnsPort, ...limits });
   }
 
   /** Names the file the following frames come from (copied into observations). */
@@ -159,14 +108,14 @@ export class Decoder implements DnsSink, HttpSink {
 
   /** End of input: flows still waiting for bytes are counted as unrecovered. */
   finish(): void {
-    this.flows.drain((f) => this.flowLost(f, 'end'));
+    this.tcp.finish();
   }
 
   /** Evictions and timeouts from bounded state tables, by table. */
   evictions(): Record<string, number> {
     return {
-      tcp_flows: this.flows.evictions,
-      tcp_flows_idle: this.flows.timeouts,
+      tcp_flows: this.tcp.evictions,
+      tcp_flows_idle: this.tcp.timeouts,
       ip_fragments: this.defrag.evictions,
       ip_fragments_timeout: this.defrag.timeouts,
       quic_connections: this.quic.evictions,
@@ -176,22 +125,18 @@ export class Decoder implements DnsSink, HttpSink {
 
   /** Entries currently held in bounded state (for tests and metrics). */
   pending(): { flows: number; fragmentTrains: number; quicConnections: number } {
-    return { flows: this.flows.size, fragmentTrains: this.defrag.pending, quicConnections: this.quic.pendingCount };
+    return { flows: this.tcp.size, fragmentTrains: this.defrag.pending, quicConnections: this.quic.pendingCount };
   }
 
   onFrame(f: RawFrame): void {
-    this.frame = f;
     this.stats.frames++;
     this.stats.bytes += f.caplen;
-    this.vlan = -1;
-    this.depth = 0;
-    if (this.tunnels.length > 0) this.tunnels.length = 0;
-    const now = f.time.sec * 1_000_000 + ((f.time.nsec / 1000) | 0);
-    this.nowMicros = now;
+    this.ctx.reset(f);
+    const now = this.ctx.nowMicros;
     if (now - this.lastSweepMicros > 1_000_000 || now < this.lastSweepMicros) {
       // Idle state is swept at most once per second of packet time.
       this.lastSweepMicros = now;
-      this.flows.expire(now);
+      this.tcp.expire(now);
       this.defrag.expire(now);
     }
     try {
@@ -254,7 +199,7 @@ export class Decoder implements DnsSink, HttpSink {
   private etherType(b: Uint8Array, o: number, end: number, type: number): void {
     while (type === EtherType.VLAN || type === EtherType.QINQ || type === EtherType.QINQ_OLD) {
       if (end - o < 4) return this.count(LINK_TRUNCATED);
-      if (this.vlan < 0) this.vlan = u16be(b, o) & 0x0fff;
+      if (this.ctx.vlan < 0) this.ctx.vlan = u16be(b, o) & 0x0fff;
       type = u16be(b, o + 2);
       o += 4;
     }
@@ -313,12 +258,12 @@ export class Decoder implements DnsSink, HttpSink {
 
   /** Goes one encapsulation level deeper, bounded by MAX_ENCAP_DEPTH (false = too deep, counted). */
   private enter(name: string): boolean {
-    if (this.depth >= MAX_ENCAP_DEPTH) {
+    if (this.ctx.depth >= MAX_ENCAP_DEPTH) {
       this.count(TUNNEL_TOO_DEEP);
       return false;
     }
-    this.depth++;
-    this.tunnels.push(name);
+    this.ctx.depth++;
+    this.ctx.tunnels.push(name);
     return true;
   }
 
@@ -338,18 +283,18 @@ export class Decoder implements DnsSink, HttpSink {
     if (ipEnd - o < ihl) return this.count(IPV4_TRUNCATED);
     const frag = u16be(b, o + 6);
     const proto = b[o + 9]!;
-    this.ipCut = total !== 0 && o + total > end;
-    this.af = 4;
-    this.addrBuf = b;
-    this.srcOff = o + 12;
-    this.dstOff = o + 16;
+    this.ctx.ipCut = total !== 0 && o + total > end;
+    this.ctx.af = 4;
+    this.ctx.addrBuf = b;
+    this.ctx.srcOff = o + 12;
+    this.ctx.dstOff = o + 16;
     if ((frag & 0x3fff) === 0) return this.transportLayer(b, o + ihl, ipEnd, proto);
     // RFC 791 §3.2: fragment offset in 8-octet units, MF flag; the key is (src, dst, id, proto).
-    if (this.ipCut) return this.count(IPV4_FRAGMENT_CUT);
+    if (this.ctx.ipCut) return this.count(IPV4_FRAGMENT_CUT);
     const key = `4|${u32be(b, o + 12)}|${u32be(b, o + 16)}|${u16be(b, o + 4)}|${proto}`;
-    const r = this.defrag.add(key, (frag & 0x1fff) * 8, (frag & 0x2000) !== 0, proto, b.subarray(o + ihl, ipEnd), this.nowMicros, 65_535 - ihl);
+    const r = this.defrag.add(key, (frag & 0x1fff) * 8, (frag & 0x2000) !== 0, proto, b.subarray(o + ihl, ipEnd), this.ctx.nowMicros, 65_535 - ihl);
     if (r === undefined) return;
-    this.ipCut = false;
+    this.ctx.ipCut = false;
     this.transportLayer(r.payload, 0, r.payload.length, r.proto);
   }
 
@@ -360,12 +305,12 @@ export class Decoder implements DnsSink, HttpSink {
     const plen = u16be(b, o + 4);
     // Payload length 0 means a jumbogram or offload: use what was captured.
     const ipEnd = plen === 0 ? end : Math.min(end, o + 40 + plen);
-    this.af = 6;
-    this.addrBuf = b;
-    this.srcOff = o + 8;
-    this.dstOff = o + 24;
-    this.ipCut = plen !== 0 && o + 40 + plen > end;
-    this.ipv6Chain(b, o + 40, ipEnd, b[o + 6]!, this.ipCut);
+    this.ctx.af = 6;
+    this.ctx.addrBuf = b;
+    this.ctx.srcOff = o + 8;
+    this.ctx.dstOff = o + 24;
+    this.ctx.ipCut = plen !== 0 && o + 40 + plen > end;
+    this.ipv6Chain(b, o + 40, ipEnd, b[o + 6]!, this.ctx.ipCut);
   }
 
   /** RFC 8200 §4: extension headers until an upper-layer protocol; restarts after reassembly. */
@@ -404,13 +349,13 @@ export class Decoder implements DnsSink, HttpSink {
           // RFC 6946: an atomic fragment is a whole packet.
           if (offset === 0 && !more) continue;
           if (cut) return this.count(IPV6_FRAGMENT_CUT);
-          const a = this.addrBuf;
-          const so = this.srcOff;
-          const d = this.dstOff;
+          const a = this.ctx.addrBuf;
+          const so = this.ctx.srcOff;
+          const d = this.ctx.dstOff;
           const key = `6|${u32be(a, so)}|${u32be(a, so + 4)}|${u32be(a, so + 8)}|${u32be(a, so + 12)}|${u32be(a, d)}|${u32be(a, d + 4)}|${u32be(a, d + 8)}|${u32be(a, d + 12)}|${u32be(b, p - 4)}`;
-          const r = this.defrag.add(key, offset, more, next, b.subarray(p, ipEnd), this.nowMicros);
+          const r = this.defrag.add(key, offset, more, next, b.subarray(p, ipEnd), this.ctx.nowMicros);
           if (r === undefined) return;
-          this.ipCut = false;
+          this.ctx.ipCut = false;
           b = r.payload;
           p = 0;
           ipEnd = b.length;
@@ -430,7 +375,7 @@ export class Decoder implements DnsSink, HttpSink {
       case IpProto.UDP:
         return this.udp(b, o, end);
       case IpProto.TCP:
-        return this.tcp(b, o, end);
+        return this.tcp.segment(b, o, end);
       case IpProto.GRE:
         return this.gre(b, o, end);
       case IpProto.IPIP:
@@ -561,9 +506,9 @@ export class Decoder implements DnsSink, HttpSink {
     if (ulen !== 0 && ulen < 8) return this.count(UDP_BAD_LENGTH);
     const uEnd = ulen === 0 ? end : Math.min(end, o + ulen);
     const p = o + 8;
-    this.sport = sport;
-    this.dport = dport;
-    this.transport = 'udp';
+    this.ctx.sport = sport;
+    this.ctx.dport = dport;
+    this.ctx.transport = 'udp';
     if (this.dnsPort[sport] === 1 || this.dnsPort[dport] === 1) return this.dnsMessage(b.subarray(p, uEnd));
     if (dport === Port.VXLAN && this.vxlan(b, p, uEnd)) return;
     if (dport === Port.GENEVE && this.geneve(b, p, uEnd)) return;
@@ -577,376 +522,16 @@ export class Decoder implements DnsSink, HttpSink {
 
   /** RFC 9001 §5: decrypt client Initials, reassemble CRYPTO, parse the ClientHello. */
   private quicDatagram(payload: Uint8Array): void {
-    const fmt = this.af === 4 ? ipv4ToString : ipv6ToString;
-    const key = `${fmt(this.addrBuf, this.srcOff)}|${this.sport}|${fmt(this.addrBuf, this.dstOff)}|${this.dport}`;
-    const r = this.quic.onDatagram(payload, key, this.nowMicros);
+    const fmt = this.ctx.af === 4 ? ipv4ToString : ipv6ToString;
+    const key = `${fmt(this.ctx.addrBuf, this.ctx.srcOff)}|${this.ctx.sport}|${fmt(this.ctx.addrBuf, this.ctx.dstOff)}|${this.ctx.dport}`;
+    const r = this.quic.onDatagram(payload, key, this.ctx.nowMicros);
     if (r === undefined) return;
     if (isIssue(r)) {
       this.count(r);
-      if (r.kind === 'truncated' && this.ipCut) this.count(NAME_SNAPLEN);
+      if (r.kind === 'truncated' && this.ctx.ipCut) this.count(NAME_SNAPLEN);
       return;
     }
     this.clientHello(r, 'quic_sni');
-  }
-
-  /** RFC 9293 §3.1 */
-  private tcp(b: Uint8Array, o: number, end: number): void {
-    if (end - o < 20) return this.count(TCP_TRUNCATED);
-    const dataOff = (b[o + 12]! >> 4) * 4;
-    if (dataOff < 20) return this.count(TCP_BAD_OFFSET);
-    const sport = u16be(b, o);
-    const dport = u16be(b, o + 2);
-    const seq = u32be(b, o + 4);
-    const flags = b[o + 13]!;
-    if (o + dataOff > end) return this.count(TCP_TRUNCATED); // options cut by the snap length
-    const p = o + dataOff;
-    this.sport = sport;
-    this.dport = dport;
-    this.transport = 'tcp';
-    const flows = this.flows;
-    const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    // A bare ACK carries nothing and changes no flow.
-    if (p >= end && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) return;
-    const alen = this.af === 4 ? 4 : 16;
-    this.qk = FlowTable.quickKey(this.addrBuf, this.srcOff, this.dstOff, alen, sport, dport);
-    this.hash = -1; // computed when needed (a lookup past the filter, or a new flow)
-    let flow: Flow | undefined;
-    if (flows.mayContain(this.qk)) {
-      this.hash = FlowTable.hashOf(this.addrBuf, this.srcOff, this.dstOff, alen, sport, dport);
-      flow = flows.find(this.hash, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport);
-    }
-    if (flow === undefined) {
-      if (syn) {
-        // A client opens a connection: remember where its stream starts, so segments that
-        // arrive out of order before the first one can be put back in place.
-        this.newFlow(sport, dport).nextSeq = (seq + 1) >>> 0;
-      } else if (p < end) {
-        this.fresh(b, p, end, seq, sport, dport);
-      }
-      return;
-    }
-    if (flags & TCP_SYN) {
-      if (flow.state === FlowState.AwaitData) flow.nextSeq = (seq + 1) >>> 0; // SYN retransmitted
-      return;
-    }
-    if (flags & TCP_RST) return this.endFlow(flow, 'end');
-    if (p < end) {
-      if (flow.state === FlowState.Ignore) this.afterDone(flow, b, p, end, seq);
-      else this.feed(flow, b, p, end, seq);
-    }
-    if (flags & TCP_FIN) this.endFlow(flow, 'end');
-  }
-
-  /** A new flow for the current packet's 4-tuple (`qk`/`hash` of this packet, set in tcp()). */
-  private newFlow(sport: number, dport: number): Flow {
-    const alen = this.af === 4 ? 4 : 16;
-    if (this.hash < 0) this.hash = FlowTable.hashOf(this.addrBuf, this.srcOff, this.dstOff, alen, sport, dport);
-    return this.flows.create(this.hash, this.qk, this.addrBuf, this.srcOff, this.dstOff, this.af, sport, dport, this.nowMicros);
-  }
-
-  /** What the first bytes of a client stream are, by port hint then a cheap content probe. */
-  private classify(b: Uint8Array, p: number, end: number, sport: number, dport: number): AppKindValue {
-    if (this.dnsPort[sport] === 1 || this.dnsPort[dport] === 1) return AppKind.Dns;
-    if (looksLikeTlsHandshake(b, p, end)) return AppKind.Tls;
-    if (looksLikeHttpRequest(b, p, end)) return AppKind.Http;
-    // RFC 8446 §D.4: a second ClientHello (after HelloRetryRequest) may follow a
-    // middlebox-compatibility ChangeCipherSpec record in the same segment.
-    if (end - p > 12 && b[p] === 0x14 && b[p + 1] === 0x03 && u16be(b, p + 3) === 1 && looksLikeTlsHandshake(b, p + 6, end)) {
-      return AppKind.Tls;
-    }
-    return AppKind.Unknown;
-  }
-
-  /**
-   * Too short to classify but could be the start of a ClientHello or a request (clients and
-   * evasion tools split the first bytes on purpose): wait for more before deciding.
-   */
-  private couldStart(b: Uint8Array, p: number, end: number): boolean {
-    if (end - p >= SHORT_PREFIX) return false;
-    const c = b[p]!;
-    return c === 0x16 || c === 0x14 || (c >= 0x41 && c <= 0x5a);
-  }
-
-  /** A data segment of a connection with no flow state (no SYN seen, or state forgotten). */
-  private fresh(b: Uint8Array, p: number, end: number, seq: number, sport: number, dport: number): void {
-    const segEnd = (seq + (end - p)) >>> 0;
-    const kind = this.classify(b, p, end, sport, dport);
-    if (kind !== AppKind.Unknown) return this.message(undefined, kind, b.subarray(p, end), segEnd, sport, dport);
-    if (this.couldStart(b, p, end)) {
-      const f = this.newFlow(sport, dport);
-      f.state = FlowState.Buffering;
-      f.nextSeq = segEnd;
-      this.append(f, b.subarray(p, end));
-      return;
-    }
-    if (this.namePort[dport] === 1) {
-      // Counted once per connection: the tombstone absorbs its later segments.
-      this.count(NAME_MIDSTREAM);
-      this.tombstone(this.newFlow(sport, dport), segEnd);
-    }
-  }
-
-  /**
-   * Runs the parser on a segment that starts a message (the common case costs no state: a
-   * ClientHello or request in one segment); keeps a flow only when the message continues.
-   */
-  private message(flow: Flow | undefined, kind: AppKindValue, view: Uint8Array, segEnd: number, sport: number, dport: number): void {
-    this.httpSkip = 0;
-    const used = this.consume(kind, view);
-    if (used === view.length && this.httpSkip === 0) {
-      if (flow !== undefined) this.tombstone(flow, segEnd);
-      else if (this.namePort[dport] === 1) this.tombstone(this.newFlow(sport, dport), segEnd);
-      return;
-    }
-    if (this.ipCut) {
-      this.count(NAME_SNAPLEN);
-      if (flow !== undefined) this.tombstone(flow, segEnd);
-      else this.tombstone(this.newFlow(sport, dport), segEnd);
-      return;
-    }
-    const f = flow ?? this.newFlow(sport, dport);
-    f.state = FlowState.Buffering;
-    f.app = kind;
-    f.nextSeq = segEnd;
-    f.bufLen = 0;
-    f.skip = this.httpSkip;
-    f.streamBytes = used;
-    this.append(f, view.subarray(used));
-  }
-
-  /**
-   * A segment of a connection whose name was read (or that carries none). New data that
-   * starts a message is parsed (a kept-alive connection's next request). Old data is a
-   * retransmission: like tshark, a complete message in it is reported again, but an
-   * unfinished one starts no new buffer.
-   */
-  private afterDone(flow: Flow, b: Uint8Array, p: number, end: number, seq: number): void {
-    const segEnd = (seq + (end - p)) >>> 0;
-    const kind = this.classify(b, p, end, flow.sport, flow.dport);
-    if (seqDiff(segEnd, flow.nextSeq) <= 0) {
-      if (kind !== AppKind.Unknown) this.consume(kind, b.subarray(p, end));
-      return;
-    }
-    if (kind === AppKind.Unknown) {
-      flow.nextSeq = segEnd;
-      if (this.nowMicros - flow.lastMicros > 1_000_000) this.flows.touch(flow, this.nowMicros);
-      return;
-    }
-    this.flows.touch(flow, this.nowMicros);
-    this.message(flow, kind, b.subarray(p, end), segEnd, flow.sport, flow.dport);
-  }
-
-  /** A segment of a flow under reassembly: put it in sequence order, then try the parser. */
-  private feed(flow: Flow, b: Uint8Array, p: number, end: number, seq: number): void {
-    this.flows.touch(flow, this.nowMicros);
-    const d = seqDiff(seq, flow.nextSeq);
-    if (d > 0) {
-      // Out of order: hold it until the gap before it fills.
-      if (d > MAX_STREAM_BYTES) return;
-      const ooo = (flow.ooo ??= []);
-      if (ooo.length >= MAX_OOO_SEGMENTS) return this.dropFlow(flow, NAME_LIMIT);
-      ooo.push({ seq, data: b.slice(p, end) }); // copy: outlives frame
-      return;
-    }
-    if (d < 0) {
-      // Retransmission or overlap: the first copy of each byte wins.
-      p -= d;
-      if (p >= end) return;
-    }
-    const cut = this.ipCut;
-    if (flow.bufLen === 0 && flow.skip === 0 && (flow.ooo === undefined || flow.ooo.length === 0)) {
-      // Nothing buffered: parse straight from the segment, keep only an unfinished tail.
-      flow.nextSeq = (flow.nextSeq + (end - p)) >>> 0;
-      return this.process(flow, b.subarray(p, end), false, cut);
-    }
-    if (flow.ooo !== undefined && flow.ooo.length > 0) {
-      // Held segments arrived first, so their bytes win where they overlap this one.
-      flow.ooo.push({ seq: flow.nextSeq, data: b.slice(p, end) }); // copy: outlives frame
-      if (!this.mergeHeld(flow)) return;
-    } else {
-      flow.nextSeq = (flow.nextSeq + (end - p)) >>> 0;
-      if (!this.skipBody(flow, b.subarray(p, end))) return;
-    }
-    if (flow.bufLen > 0) this.process(flow, flow.buf!.subarray(0, flow.bufLen), true, cut);
-  }
-
-  /**
-   * Parses contiguous stream bytes from a message boundary (`buffered`: they are the flow's
-   * own buffer; otherwise a view of the current segment) and keeps what is unfinished.
-   */
-  private process(flow: Flow, view: Uint8Array, buffered: boolean, cut: boolean): void {
-    if (view.length === 0) return;
-    if (flow.app === AppKind.Unknown) {
-      const kind = this.classify(view, 0, view.length, flow.sport, flow.dport);
-      if (kind === AppKind.Unknown) {
-        if (this.couldStart(view, 0, view.length) && !cut) {
-          flow.state = FlowState.Buffering;
-          if (!buffered) this.append(flow, view);
-          return;
-        }
-        return this.tombstone(flow, flow.nextSeq);
-      }
-      flow.app = kind;
-      flow.state = FlowState.Buffering;
-    }
-    this.httpSkip = 0;
-    const used = this.consume(flow.app, view);
-    if (used === view.length && this.httpSkip === 0) return this.tombstone(flow, flow.nextSeq);
-    if (cut) return this.dropFlow(flow, NAME_SNAPLEN);
-    flow.skip += this.httpSkip;
-    if (buffered) {
-      if (used > 0) {
-        flow.buf!.copyWithin(0, used, flow.bufLen);
-        flow.bufLen -= used;
-      }
-    } else {
-      flow.streamBytes += used;
-      this.append(flow, view.subarray(used));
-    }
-  }
-
-  /** Appends in-order bytes, first dropping what remains of an HTTP body being skipped. */
-  private skipBody(flow: Flow, data: Uint8Array): boolean {
-    if (flow.skip > 0) {
-      const n = Math.min(flow.skip, data.length);
-      flow.skip -= n;
-      data = data.subarray(n);
-    }
-    return data.length === 0 || this.append(flow, data);
-  }
-
-  /**
-   * Appends held segments that now continue the stream, in arrival order: at each point the
-   * earliest-arrived segment covering it supplies the bytes, clipped where an even earlier
-   * segment takes over (the first copy of every byte wins).
-   */
-  private mergeHeld(flow: Flow): boolean {
-    const ooo = flow.ooo!;
-    for (;;) {
-      let best = -1;
-      for (let i = 0; i < ooo.length; i++) {
-        const s = ooo[i]!;
-        if (seqDiff(s.seq, flow.nextSeq) <= 0 && seqDiff((s.seq + s.data.length) >>> 0, flow.nextSeq) > 0) {
-          best = i;
-          break;
-        }
-      }
-      if (best < 0) break;
-      const c = ooo[best]!;
-      let limit = (c.seq + c.data.length) >>> 0;
-      for (let j = 0; j < best; j++) {
-        const s = ooo[j]!;
-        if (seqDiff(s.seq, flow.nextSeq) > 0 && seqDiff(s.seq, limit) < 0) limit = s.seq;
-      }
-      const piece = c.data.subarray(seqDiff(flow.nextSeq, c.seq), seqDiff(limit, c.seq));
-      flow.nextSeq = limit;
-      if (!this.skipBody(flow, piece)) return false;
-    }
-    flow.ooo = ooo.filter((s) => seqDiff((s.seq + s.data.length) >>> 0, flow.nextSeq) > 0);
-    return true;
-  }
-
-  /**
-   * The flow's name (or message) was read, or it carries none: its bytes are forgotten, and
-   * a cheap tombstone stays so the rest of the connection is neither mistaken for one picked
-   * up mid-stream nor re-buffered by retransmissions.
-   */
-  private tombstone(flow: Flow, nextSeq: number): void {
-    flow.state = FlowState.Ignore;
-    flow.nextSeq = nextSeq;
-    flow.buf = undefined;
-    flow.bufLen = 0;
-    flow.skip = 0;
-    flow.ooo = undefined;
-  }
-
-  /** Appends stream bytes to a flow's buffer; false (flow dropped) past MAX_STREAM_BYTES. */
-  private append(flow: Flow, data: Uint8Array): boolean {
-    const need = flow.bufLen + data.length;
-    flow.streamBytes += data.length;
-    if (need > MAX_STREAM_BYTES || flow.streamBytes > 4 * MAX_STREAM_BYTES) {
-      this.dropFlow(flow, NAME_LIMIT);
-      return false;
-    }
-    if (flow.buf === undefined || flow.buf.length < need) {
-      const nb = new Uint8Array(Math.min(MAX_STREAM_BYTES, Math.max(need, 2048, (flow.buf?.length ?? 0) * 2)));
-      if (flow.buf) nb.set(flow.buf.subarray(0, flow.bufLen));
-      flow.buf = nb;
-    }
-    flow.buf.set(data, flow.bufLen); // copy: outlives frame
-    flow.bufLen = need;
-    return true;
-  }
-
-  /**
-   * Runs the application parser over stream bytes from a message boundary; returns the bytes
-   * fully used (names emitted). Fewer than given means the rest needs more bytes. An HTTP
-   * body that continues past the bytes given is left in `httpSkip`.
-   */
-  private consume(kind: AppKindValue, v: Uint8Array): number {
-    switch (kind) {
-      case AppKind.Tls: {
-        const r = readClientHelloMessage(v);
-        if (isIssue(r)) {
-          this.count(r);
-          this.count(r === TLS_HELLO_TOO_LARGE ? NAME_LIMIT : NAME_MALFORMED);
-          return v.length;
-        }
-        if (r.status === 'need_more') return 0;
-        this.clientHello(r.message, 'tls_sni');
-        return v.length;
-      }
-      case AppKind.Http: {
-        const r = parseHttpRequests(v, 0, v.length, this);
-        if (r.issue) this.count(r.issue);
-        this.httpSkip = r.bodyRemaining;
-        return r.needMore ? r.consumed : v.length;
-      }
-      case AppKind.Dns: {
-        // RFC 1035 §4.2.2 / RFC 7766 §8: each message is preceded by a two-byte length.
-        let q = 0;
-        while (v.length - q >= 2) {
-          const len = u16be(v, q);
-          if (len === 0) {
-            this.count(DNS_TCP_LENGTH);
-            return v.length;
-          }
-          if (v.length - q - 2 < len) break;
-          this.dnsMessage(v.subarray(q + 2, q + 2 + len));
-          q += 2 + len;
-        }
-        return q;
-      }
-      default:
-        return v.length;
-    }
-  }
-
-  /** Gives up on a flow that could still have produced a name, counting why. */
-  private dropFlow(flow: Flow, why: DecodeIssue): void {
-    this.count(why);
-    this.tombstone(flow, flow.nextSeq);
-  }
-
-  /** FIN/RST: a flow still waiting for bytes ends without its name. */
-  private endFlow(flow: Flow, why: 'end'): void {
-    if (!flow.inTable) return;
-    this.flows.remove(flow);
-    this.flowLost(flow, why);
-  }
-
-  /** Counts why a flow that left the table had not yielded its name (nothing if it had). */
-  private flowLost(flow: Flow, why: 'end' | 'evicted' | 'timeout'): void {
-    const held = flow.ooo !== undefined && flow.ooo.length > 0;
-    if (flow.state === FlowState.AwaitData) {
-      if (held) this.count(NAME_GAP);
-      return;
-    }
-    if (flow.state !== FlowState.Buffering || flow.app === AppKind.Unknown) return;
-    if (why === 'evicted') this.count(NAME_EVICTED);
-    else if (held) this.count(NAME_GAP);
-    else if (why === 'timeout') this.count(NAME_IDLE);
-    else if (flow.app !== AppKind.Dns || flow.bufLen > 0) this.count(NAME_INCOMPLETE);
   }
 
   // ───────────────────────────── application layer ─────────────────────────────
@@ -1009,23 +594,23 @@ export class Decoder implements DnsSink, HttpSink {
   }
 
   private observation(kind: ObservationKind, name: string): Observation {
-    const f = this.frame;
+    const f = this.ctx.frame;
     const t = { sec: f.time.sec, nsec: f.time.nsec, digits: f.time.digits };
-    const fmt = this.af === 4 ? ipv4ToString : ipv6ToString;
+    const fmt = this.ctx.af === 4 ? ipv4ToString : ipv6ToString;
     const o: Observation = {
       kind,
       name,
       time: t,
       tsMicros: toMicros(t),
       frame: f.frame,
-      src: fmt(this.addrBuf, this.srcOff),
-      dst: fmt(this.addrBuf, this.dstOff),
-      sport: this.sport,
-      dport: this.dport,
-      transport: this.transport,
+      src: fmt(this.ctx.addrBuf, this.ctx.srcOff),
+      dst: fmt(this.ctx.addrBuf, this.ctx.dstOff),
+      sport: this.ctx.sport,
+      dport: this.ctx.dport,
+      transport: this.ctx.transport,
     };
-    if (this.vlan >= 0) o.vlan = this.vlan;
-    if (this.tunnels.length > 0) o.tunnel = this.tunnels.slice();
+    if (this.ctx.vlan >= 0) o.vlan = this.ctx.vlan;
+    if (this.ctx.tunnels.length > 0) o.tunnel = this.ctx.tunnels.slice();
     if (this.source !== undefined) o.source = this.source;
     return o;
   }

@@ -1,7 +1,8 @@
 import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { DECODER_BUG, NAME_INCOMPLETE } from '../../src/capture/decoder.js';
+import { DECODER_BUG } from '../../src/capture/decoder.js';
+import { NAME_INCOMPLETE } from '../../src/capture/unrecovered.js';
 import {
   decodeDns,
   DNS_BAD_ANSWER,

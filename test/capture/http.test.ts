@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { NAME_INCOMPLETE } from '../../src/capture/decoder.js';
+import { NAME_INCOMPLETE } from '../../src/capture/unrecovered.js';
 import { HTTP_BAD_HOST, HTTP_NO_HOST, MAX_HEADER_BYTES, hostFromHeader, parseHttpRequests } from '../../src/capture/http.js';
 import type { DecodeIssue } from '../../src/capture/issues.js';
 import type { Observation } from '../../src/capture/observation.js';

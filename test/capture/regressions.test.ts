@@ -1,6 +1,7 @@
 import dnsPacket from 'dns-packet';
 import { describe, expect, test } from 'vitest';
-import { DECODER_BUG, TCP_TRUNCATED, TUNNEL_TRUNCATED } from '../../src/capture/decoder.js';
+import { DECODER_BUG, TUNNEL_TRUNCATED } from '../../src/capture/decoder.js';
+import { TCP_TRUNCATED } from '../../src/capture/tcp-streams.js';
 import { Decoder } from '../../src/capture/decoder.js';
 import { decodeDns } from '../../src/capture/dns.js';
 import { splitTimestamp } from '../../src/capture/pcapng.js';

@@ -11,19 +11,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import {
-  Decoder,
-  MAX_OOO_SEGMENTS,
-  NAME_EVICTED,
-  NAME_GAP,
-  NAME_IDLE,
-  NAME_INCOMPLETE,
-  NAME_LIMIT,
-  NAME_MIDSTREAM,
-  NAME_NO_SNI,
-  NAME_SNAPLEN,
-  type DecoderOptions,
-} from '../../src/capture/decoder.js';
+import { Decoder, type DecoderOptions } from '../../src/capture/decoder.js';
+import { MAX_OOO_SEGMENTS } from '../../src/capture/tcp-streams.js';
+import { NAME_EVICTED, NAME_GAP, NAME_IDLE, NAME_INCOMPLETE, NAME_LIMIT, NAME_MIDSTREAM, NAME_NO_SNI, NAME_SNAPLEN } from '../../src/capture/unrecovered.js';
 import { isIssue } from '../../src/capture/issues.js';
 import { ja4 } from '../../src/capture/ja4.js';
 import type { Observation } from '../../src/capture/observation.js';

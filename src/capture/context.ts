@@ -1,0 +1,38 @@
+import type { RawFrame } from './packet.js';
+import { newRawFrame } from './packet.js';
+
+/**
+ * What the layers below the application know about the packet being decoded: its frame, the
+ * innermost IP addresses (as offsets into a buffer, formatted only if an observation needs
+ * them), ports, VLAN and the tunnels crossed. One instance per decoder, overwritten layer by
+ * layer, so a tunnel's inner header simply replaces the outer one; no allocation per packet.
+ */
+export class PacketContext {
+  frame: RawFrame = newRawFrame();
+  /** Packet time in microseconds since the epoch. */
+  nowMicros = 0;
+  af: 4 | 6 = 4;
+  addrBuf: Uint8Array = new Uint8Array(0);
+  srcOff = 0;
+  dstOff = 0;
+  sport = 0;
+  dport = 0;
+  transport: 'udp' | 'tcp' = 'udp';
+  /** Outermost 802.1Q VLAN id, -1 when untagged. */
+  vlan = -1;
+  /** Encapsulation depth, bounded by MAX_ENCAP_DEPTH. */
+  depth = 0;
+  readonly tunnels: string[] = [];
+  /** The current IP packet was cut by the snap length (its header claims more than was captured). */
+  ipCut = false;
+
+  /** Starts a new frame. */
+  reset(f: RawFrame): void {
+    this.frame = f;
+    this.nowMicros = f.time.sec * 1_000_000 + ((f.time.nsec / 1000) | 0);
+    this.vlan = -1;
+    this.depth = 0;
+    if (this.tunnels.length > 0) this.tunnels.length = 0;
+    this.ipCut = false;
+  }
+}
