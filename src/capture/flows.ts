@@ -25,25 +25,32 @@ export interface OooSegment {
   data: Uint8Array;
 }
 
+/**
+ * Initial value of the numeric fields that later hold unsigned 32-bit words or microseconds:
+ * a non-integer gives them V8's double representation from the first object on, so flows
+ * never change shape (and deoptimise the hot path) when a value above 2^30 is first stored.
+ */
+const DOUBLE = 0.5;
+
 export class Flow {
-  hash = 0;
+  hash = DOUBLE;
   /** Presence-filter bucket (see FlowTable.quickKey). */
   qk = 0;
   af: 4 | 6 = 4;
-  s0 = 0;
-  s1 = 0;
-  s2 = 0;
-  s3 = 0;
-  d0 = 0;
-  d1 = 0;
-  d2 = 0;
-  d3 = 0;
+  s0 = DOUBLE;
+  s1 = DOUBLE;
+  s2 = DOUBLE;
+  s3 = DOUBLE;
+  d0 = DOUBLE;
+  d1 = DOUBLE;
+  d2 = DOUBLE;
+  d3 = DOUBLE;
   sport = 0;
   dport = 0;
   state: FlowStateValue = FlowState.AwaitData;
   app: AppKindValue = AppKind.Unknown;
   /** Next expected sequence number (mod 2^32). */
-  nextSeq = 0;
+  nextSeq = DOUBLE;
   /** Contiguous bytes of the stream not yet consumed by the application parser. */
   buf: Uint8Array | undefined;
   bufLen = 0;
@@ -53,7 +60,7 @@ export class Flow {
   streamBytes = 0;
   ooo: OooSegment[] | undefined;
   oooBytes = 0;
-  lastMicros = 0;
+  lastMicros = DOUBLE;
   /** A segment of this flow was cut by the snap length: bytes are missing for good. */
   snapCut = false;
   /** False once the flow has left the table (removed, evicted, expired). */
