@@ -106,7 +106,8 @@ export class PcapngParser implements RecordParser {
         const ifId = type === BT_EPB ? this.u32(b, o + 8) : this.u16(b, o + 8);
         const caplen = this.u32(b, o + 20);
         const origlen = this.u32(b, o + 24);
-        this.emit(b, ifId, this.u32(b, o + 12), this.u32(b, o + 16), o + 28, caplen, origlen, bodyEnd, onFrame);
+        if (o + 28 + caplen > bodyEnd) throw this.damaged('packet data runs past its block');
+        this.emit(b, ifId, this.u32(b, o + 12), this.u32(b, o + 16), o + 28, caplen, origlen, onFrame, false);
         return;
       }
       case BT_SPB: {
@@ -116,7 +117,7 @@ export class PcapngParser implements RecordParser {
         const iface = this.ifaces[0];
         const room = bodyEnd - (o + 12);
         const caplen = Math.min(origlen, iface && iface.snaplen > 0 ? Math.min(iface.snaplen, room) : room);
-        this.emitAt(b, 0, 0, 0, o + 12, caplen, origlen, onFrame, true);
+        this.emit(b, 0, 0, 0, o + 12, caplen, origlen, onFrame, true);
         return;
       }
       default:
@@ -125,21 +126,6 @@ export class PcapngParser implements RecordParser {
   }
 
   private emit(
-    b: Uint8Array,
-    ifId: number,
-    tsHigh: number,
-    tsLow: number,
-    dataOff: number,
-    caplen: number,
-    origlen: number,
-    bodyEnd: number,
-    onFrame: (f: RawFrame) => void,
-  ): void {
-    if (dataOff + caplen > bodyEnd) throw this.damaged('packet data runs past its block');
-    this.emitAt(b, ifId, tsHigh, tsLow, dataOff, caplen, origlen, onFrame, false);
-  }
-
-  private emitAt(
     b: Uint8Array,
     ifId: number,
     tsHigh: number,
