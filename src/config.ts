@@ -54,14 +54,10 @@ export interface AlertsConfig {
 export interface LimitsConfig {
   /** Clients tracked at once (LRU); the least recently seen is evicted and counted. @default 100000 */
   readonly maxClients: number;
-  /** TCP/QUIC flows under reassembly at once (LRU). @default 65536 */
+  /** TCP flows tracked at once (under reassembly, or tombstones of finished ones; LRU). @default 65536 */
   readonly maxFlows: number;
   /** A flow idle this long is dropped. @default 120 */
   readonly flowIdleSeconds: number;
-  /** IP → name entries kept from DNS answers for attribution (LRU, TTL-bound). @default 100000 */
-  readonly maxDnsCache: number;
-  /** Alerts queued per sink before new ones are dropped and counted. @default 10000 */
-  readonly maxAlertQueue: number;
 }
 
 export interface DnsConfig {
@@ -371,8 +367,6 @@ const limits = object<LimitsConfig>({
   max_clients: ['maxClients', int(1, MAX_TABLE)],
   max_flows: ['maxFlows', int(1, MAX_TABLE)],
   flow_idle_seconds: ['flowIdleSeconds', int(1, DAY)],
-  max_dns_cache: ['maxDnsCache', int(1, MAX_TABLE)],
-  max_alert_queue: ['maxAlertQueue', int(1, 1_000_000)],
 });
 const ports = list(int(1, 65_535), 1);
 const dns = object<DnsConfig>({
