@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
-import { FIXTURES, kasmon, lines } from './cli.js';
+import { spawnSync } from 'node:child_process';
+import { FIXTURES, kasmon, lines, ROOT } from './cli.js';
 
 /** Bad input gets one clear line naming the file and the fix, and a documented exit code. */
 const tmp = mkdtempSync(`${tmpdir()}/kasmon-err-`);
@@ -97,5 +98,15 @@ describe('exit codes and error messages', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^config OK/);
     expect(r.stdout).toContain('"cutoff": "2024-09-29T04:00:00Z"');
+  });
+});
+
+describe('output', () => {
+  test('a reader that goes away (| head) ends kasmon quietly with exit 0', () => {
+    // 30 copies of the demo: far more output than a pipe buffer holds.
+    const files = Array.from({ length: 30 }, () => DEMO).join(' ');
+    const r = spawnSync('bash', ['-c', `node dist/cli.js names ${files} | head -n 1 > /dev/null; echo "status \${PIPESTATUS[0]}"`], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('status 0');
+    expect(r.stderr).toBe('');
   });
 });
