@@ -8,7 +8,7 @@ import { EXIT, KasmonError } from './errors.js';
 import { alertEvent } from './export/ecs.js';
 import { NdjsonSink } from './export/ndjson.js';
 import { renderTable } from './export/report-table.js';
-import { createAnalyzer, createDecoder, readAll, report } from './pipeline.js';
+import { createAnalyzer, createDecoder, readAll, report, type RunResult } from './pipeline.js';
 
 const USAGE = `usage: kasmon <command> [options]
 
@@ -31,7 +31,7 @@ names options:
 
 exit codes: 0 done; 2 usage error, bad config or unreadable/non-capture input;
             3 an input was cut short or damaged part-way (what came before was processed);
-            4 --fail-on-alert and post-cutoff Kaspersky traffic was found (takes precedence over 3).
+            4 --fail-on-alert and post-cutoff Kaspersky traffic was found (takes precedence over 2 and 3).
 `;
 
 class UsageError extends KasmonError {
@@ -102,6 +102,14 @@ function interruptedCode(ac: AbortController): number | undefined {
   return ac.signal.reason === 'SIGTERM' ? 143 : 130;
 }
 
+/** Reports inputs that were skipped or cut short (one line each) and picks the exit code. */
+function problems(run: RunResult): number {
+  for (const m of run.rejected) process.stderr.write(`kasmon: ${m} (skipped; the other inputs were processed)\n`);
+  for (const d of run.damaged) process.stderr.write(`kasmon: ${d}\n`);
+  if (run.rejected.length > 0) return EXIT.usage;
+  return run.damaged.length > 0 ? EXIT.damaged : EXIT.ok;
+}
+
 function loadWithOverrides(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
   let config = loadConfig(file);
   if (cutoff !== undefined || observer !== undefined || config.observer.name === '') {
@@ -146,11 +154,10 @@ async function replay(args: string[]): Promise<number> {
   // When alerts go to stdout too, keep the report off it (stderr) so the NDJSON stays clean.
   if (values.alerts === '-') process.stderr.write(out);
   else process.stdout.write(out);
-  for (const d of run.damaged) process.stderr.write(`kasmon: ${d}\n`);
   const interrupted = interruptedCode(ac);
   if (interrupted !== undefined) return interrupted;
   if (values['fail-on-alert'] && r.totals.clients_after_cutoff > 0) return EXIT.alert;
-  return run.damaged.length > 0 ? EXIT.damaged : EXIT.ok;
+  return problems(run);
 }
 
 async function names(args: string[]): Promise<number> {
@@ -177,8 +184,7 @@ async function names(args: string[]): Promise<number> {
     lines.push(`peak rss ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
     process.stderr.write(lines.join('\n') + '\n');
   }
-  for (const d of run.damaged) process.stderr.write(`kasmon: ${d}\n`);
-  return interruptedCode(ac) ?? (run.damaged.length > 0 ? EXIT.damaged : EXIT.ok);
+  return interruptedCode(ac) ?? problems(run);
 }
 
 function checkConfig(args: string[]): number {

@@ -1,9 +1,11 @@
+import { access, constants } from 'node:fs/promises';
 import { Analyzer, type AnalyzerHooks } from './analyze/analyzer.js';
 import { Matcher } from './analyze/hostnames.js';
 import { Decoder } from './capture/decoder.js';
 import type { Observation, ObservationKind } from './capture/observation.js';
 import { readCapture, type ReadResult } from './capture/source.js';
 import type { Config } from './config.js';
+import { EXIT, KasmonError } from './errors.js';
 import { buildReport, type ReplayReport } from './export/report.js';
 
 /**
@@ -18,22 +20,49 @@ export interface RunOptions {
 
 export interface RunResult {
   reads: ReadResult[];
+  /** Inputs cut short or damaged part-way (what came before was processed). */
   damaged: string[];
+  /** Inputs that turned out not to be captures: skipped, the others still processed. */
+  rejected: string[];
 }
 
+/**
+ * Reads every input in turn into one decoder (flows continue across files, as across
+ * rotated captures). Paths are checked before anything is read, so a typo fails fast; an
+ * input that opens but is not a capture is reported and skipped, and the rest still counts.
+ */
 export async function readAll(inputs: readonly string[], decoder: Decoder, opts: RunOptions = {}): Promise<RunResult> {
+  for (const input of inputs) {
+    if (input === '-') continue;
+    try {
+      await access(input, constants.R_OK);
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new KasmonError('ERR_INPUT_UNREADABLE', `${input}: cannot read capture (${why}); check the path and permissions`);
+    }
+  }
   const reads: ReadResult[] = [];
   const damaged: string[] = [];
+  const rejected: string[] = [];
   const onFrame = decoder.onFrame.bind(decoder);
   for (const input of inputs) {
     if (opts.signal?.aborted) break;
     decoder.setSource(inputs.length > 1 ? input : undefined);
-    const r = await readCapture(input, onFrame, opts);
+    let r: ReadResult;
+    try {
+      r = await readCapture(input, onFrame, opts);
+    } catch (e) {
+      if (inputs.length > 1 && e instanceof KasmonError && e.exitCode === EXIT.usage) {
+        rejected.push(e.message);
+        continue;
+      }
+      throw e;
+    }
     reads.push(r);
     if (r.damaged !== undefined) damaged.push(r.damaged);
   }
   decoder.finish();
-  return { reads, damaged };
+  return { reads, damaged, rejected };
 }
 
 export function createAnalyzer(config: Config, hooks: AnalyzerHooks = {}): Analyzer {

@@ -110,3 +110,23 @@ describe('output', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('several inputs', () => {
+  test('a missing path fails fast, before anything is read', () => {
+    const r = kasmon(['replay', DEMO, `${tmp}/missing.pcap`]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(oneLine(r.stderr)).toMatch(/missing\.pcap: cannot read capture \(ENOENT\)/);
+  });
+
+  test('an input that is not a capture is skipped and named; the others are still reported (exit 2)', () => {
+    const notes = `${tmp}/notes2.txt`;
+    writeFileSync(notes, 'not a capture at all\n');
+    const r = kasmon(['replay', '--format', 'json', DEMO, notes, `${FIXTURES}/dns-tcp/input.pcap`]);
+    expect(r.status).toBe(2);
+    const rep = JSON.parse(r.stdout) as { inputs: Array<{ file: string }>; clients: unknown[] };
+    expect(rep.inputs.map((i) => i.file)).toEqual([DEMO, `${FIXTURES}/dns-tcp/input.pcap`]);
+    expect(rep.clients.length).toBeGreaterThan(0);
+    expect(oneLine(r.stderr)).toMatch(/notes2\.txt: not a pcap or pcapng capture .*\(skipped; the other inputs were processed\)/);
+  });
+});
