@@ -9,7 +9,7 @@ import { READ_CHUNK, readCapture } from '../../src/capture/source.js';
 import { isoTime } from '../../src/capture/timefmt.js';
 import { KasmonError } from '../../src/errors.js';
 import { ascii, concat, dnsQuery, eth, ETH_IPV4, ipv4, IPPROTO_UDP, LINKTYPE, udp } from '../helpers/packets.js';
-import { decodeAll, pcapFile, pcapHeader, pcapRecord, readFrames, T0, type PcapOptions } from '../helpers/pcap.js';
+import { decodeAll, dnsObservation, pcapFile, pcapHeader, pcapRecord, readFrames, T0, type PcapOptions } from '../helpers/pcap.js';
 
 const CLIENT = '198.18.0.10';
 const RESOLVER = '198.19.0.53';
@@ -19,22 +19,6 @@ function dnsFrame(name: string): Uint8Array {
   return eth({ type: ETH_IPV4 }, ipv4({ src: CLIENT, dst: RESOLVER, proto: IPPROTO_UDP }, udp({ sport: 40000, dport: 53 }, dnsQuery(name))));
 }
 
-/** The observation `dnsFrame(name)` yields as frame `frame` at `time`. */
-function dnsObservation(name: string, frame: number, time: Observation['time']): Observation {
-  return {
-    kind: 'dns_query',
-    name,
-    qtype: 'A',
-    time,
-    tsMicros: time.sec * 1_000_000 + Math.floor(time.nsec / 1000),
-    frame,
-    src: CLIENT,
-    dst: RESOLVER,
-    sport: 40000,
-    dport: 53,
-    transport: 'udp',
-  };
-}
 
 async function rejection(p: Promise<unknown>): Promise<KasmonError> {
   try {

@@ -8,6 +8,7 @@ import { isoTime } from '../../src/capture/timefmt.js';
 import { concat, dnsQuery, eth, ETH_IPV4, ipv4, ipv6, IPPROTO_UDP, LINKTYPE, u32, udp } from '../helpers/packets.js';
 import {
   decodeAll,
+  dnsObservation,
   PCAPNG_BT,
   pcapngBlock,
   pcapngFile,
@@ -29,21 +30,6 @@ function ethDns(name: string): Uint8Array {
   return eth({ type: ETH_IPV4 }, rawDns(name));
 }
 
-function dnsObservation(name: string, frame: number, time: Observation['time']): Observation {
-  return {
-    kind: 'dns_query',
-    name,
-    qtype: 'A',
-    time,
-    tsMicros: time.sec * 1_000_000 + Math.floor(time.nsec / 1000),
-    frame,
-    src: CLIENT,
-    dst: RESOLVER,
-    sport: 40000,
-    dport: 53,
-    transport: 'udp',
-  };
-}
 
 describe('pcapng sections', () => {
   test.for([

@@ -338,3 +338,20 @@ export function decodeFrames(frames: readonly Uint8Array[], linktype: number, op
   for (const d of frames) feeder.feed(d, linktype);
   return feeder;
 }
+
+/** The observation a DNS query for `name` (A, from src:40000 to dst:53) yields as frame `frame` at `time`. */
+export function dnsObservation(name: string, frame: number, time: Observation['time'], src = '198.18.0.10', dst = '198.19.0.53'): Observation {
+  return {
+    kind: 'dns_query',
+    name,
+    qtype: 'A',
+    time,
+    tsMicros: time.sec * 1_000_000 + Math.floor(time.nsec / 1000),
+    frame,
+    src,
+    dst,
+    sport: 40000,
+    dport: 53,
+    transport: 'udp',
+  };
+}
