@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { hostname } from 'node:os';
 import type { Observation } from './capture/observation.js';
 import { isoTime } from './capture/timefmt.js';
 import { loadConfig, parseConfig, type Config } from './config.js';
@@ -110,16 +109,15 @@ function problems(run: RunResult): number {
   return run.damaged.length > 0 ? EXIT.damaged : EXIT.ok;
 }
 
+/** The config file, with --cutoff/--observer laid over it through the same validation. */
 function loadWithOverrides(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
-  let config = loadConfig(file);
-  if (cutoff !== undefined || observer !== undefined || config.observer.name === '') {
-    const over = [
-      cutoff !== undefined ? `cutoff: ${JSON.stringify(cutoff)}` : '',
-      `observer:\n  name: ${JSON.stringify(observer ?? (config.observer.name || hostname()))}`,
-    ].join('\n');
-    config = parseConfig(over, 'command line (--cutoff/--observer)', config);
-  }
-  return config;
+  const config = loadConfig(file);
+  if (cutoff === undefined && observer === undefined) return config;
+  const over = [
+    cutoff !== undefined ? `cutoff: ${JSON.stringify(cutoff)}` : '',
+    observer !== undefined ? `observer:\n  name: ${JSON.stringify(observer)}` : '',
+  ].join('\n');
+  return parseConfig(over, 'command line (--cutoff/--observer)', config);
 }
 
 async function replay(args: string[]): Promise<number> {
@@ -195,7 +193,7 @@ function checkConfig(args: string[]): number {
   const effective = {
     files: c.files,
     cutoff: c.cutoff.iso,
-    observer: c.observer.name || `(host name: ${hostname()})`,
+    observer: c.observer.name,
     alerts: c.alerts,
     limits: c.limits,
     dns: c.dns,

@@ -48,8 +48,6 @@ export class Analyzer {
   private readonly matchCounts = new Map<number, MatchCount>();
   private readonly fallback: ReadonlySet<string>;
   private readonly appliances: ReadonlySet<string>;
-  /** Latest packet time seen, for "last match per category" and live housekeeping. */
-  lastMatchMicros = new Map<Category, number>();
 
   constructor(
     private readonly opts: AnalyzerOptions,
@@ -72,8 +70,6 @@ export class Analyzer {
     const phase = phaseOf(o.tsMicros, this.opts.cutoffMicros);
     const client = clientOf(o);
     this.countMatch(o.kind, m.category, phase);
-    const prev = this.lastMatchMicros.get(m.category);
-    if (prev === undefined || o.tsMicros > prev) this.lastMatchMicros.set(m.category, o.tsMicros);
     const appliance = this.appliances.has(client);
     const state = this.clients.record(client, o, m, phase, appliance);
     if (o.kind === 'dns_query' && this.fallback.has(o.dst)) state.publicDnsFallback.add(o.dst);

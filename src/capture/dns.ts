@@ -127,16 +127,6 @@ function nonAsciiName(b: Uint8Array, off: number): string | undefined {
   return out.length <= MAX_NAME_LEN ? out : undefined;
 }
 
-/** Cheap header sanity check (used before decoding on heuristic ports). */
-export function looksLikeDns(b: Uint8Array, off: number, end: number): boolean {
-  if (end - off < DNS_HEADER_LEN) return false;
-  const flags = u16be(b, off + 2);
-  const opcode = (flags >> 11) & 0xf;
-  const qd = u16be(b, off + 4);
-  const an = u16be(b, off + 6);
-  return opcode <= 5 && qd >= 1 && qd <= 16 && an <= 256;
-}
-
 /** Decodes one DNS message occupying exactly `msg`; returns the first problem, if any. */
 export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefined {
   const len = msg.length;

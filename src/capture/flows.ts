@@ -59,10 +59,7 @@ export class Flow {
   /** Stream bytes seen in total (for the MAX_STREAM_BYTES limit). */
   streamBytes = 0;
   ooo: OooSegment[] | undefined;
-  oooBytes = 0;
   lastMicros = DOUBLE;
-  /** A segment of this flow was cut by the snap length: bytes are missing for good. */
-  snapCut = false;
   /** False once the flow has left the table (removed, evicted, expired). */
   inTable = false;
 
@@ -76,8 +73,6 @@ export class Flow {
     this.skip = 0;
     this.streamBytes = 0;
     this.ooo = undefined;
-    this.oooBytes = 0;
-    this.snapCut = false;
   }
   chain: Flow | undefined;
   prev: Flow | undefined;

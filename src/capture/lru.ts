@@ -40,10 +40,6 @@ export class LruMap<K, V> {
     return s.value;
   }
 
-  peek(key: K): V | undefined {
-    return this.map.get(key)?.value;
-  }
-
   set(key: K, value: V): void {
     const s = this.map.get(key);
     if (s !== undefined) {

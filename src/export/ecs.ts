@@ -31,7 +31,7 @@ export function alertEvent(a: AlertDecision, c: ClientState, ctx: AlertEventCont
     },
     source: { ip: a.client },
     destination: { ip: o.kind === 'dns_answer' ? o.src : o.dst, port: o.kind === 'dns_answer' ? o.sport : o.dport, domain: o.name },
-    network: { transport: o.transport, protocol: PROTOCOL[o.kind] },
+    network: { transport: o.transport, protocol: PROTOCOL[o.kind], ...(o.vlan !== undefined ? { vlan: { id: String(o.vlan) } } : {}) },
     rule: { name: a.match.id, ruleset: 'kasmon-endpoints', category: a.category, description: a.match.pattern },
     observer: { name: ctx.observerName, type: 'sensor', product: 'kasmon' },
     kasmon: {
@@ -60,6 +60,5 @@ export function alertEvent(a: AlertDecision, c: ClientState, ctx: AlertEventCont
   } else {
     ev['url'] = { domain: o.name, ...(o.http_path !== undefined ? { path: o.http_path } : {}) };
   }
-  if (o.vlan !== undefined) ev['network'] = { ...(ev['network'] as object), vlan: { id: String(o.vlan) } };
   return ev;
 }

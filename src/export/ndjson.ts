@@ -9,10 +9,8 @@ import { KasmonError } from '../errors.js';
  */
 export class NdjsonSink {
   private buf: string[] = [];
-  private bytes = 0;
   private readonly out: NodeJS.WritableStream;
   private readonly file: WriteStream | undefined;
-  written = 0;
   private error: Error | undefined;
 
   constructor(readonly target: string) {
@@ -35,8 +33,6 @@ export class NdjsonSink {
   write(obj: unknown): void {
     const line = JSON.stringify(obj) + '\n';
     this.buf.push(line);
-    this.bytes += line.length;
-    this.written++;
   }
 
   /** Hands buffered lines to the stream; waits for drain only when the stream asks. */
@@ -45,13 +41,9 @@ export class NdjsonSink {
     if (this.buf.length === 0) return;
     const text = this.buf.join('');
     this.buf = [];
-    this.bytes = 0;
     if (!this.out.write(text)) await once(this.out, 'drain');
   }
 
-  get pendingBytes(): number {
-    return this.bytes;
-  }
 
   async close(): Promise<void> {
     await this.flush();

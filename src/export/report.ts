@@ -126,6 +126,7 @@ export function buildReport(r: ReportInputs): ReplayReport {
     appliances,
     names_not_recovered: Object.fromEntries(r.issues.rows().filter((d) => d.layer === 'name').map((d) => [d.reason, d.count])),
     decode_issues: r.issues.rows(),
-    evictions: { clients: r.analyzer.clients.evictions, alert_keys: r.analyzer.alerts.evictions, ...r.evictions },
+    // client_names: names not kept because a client reached MAX_NAMES_PER_CLIENT.
+    evictions: { clients: r.analyzer.clients.evictions, client_names: r.analyzer.clients.namesDropped, alert_keys: r.analyzer.alerts.evictions, ...r.evictions },
   };
 }
