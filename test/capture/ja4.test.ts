@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { calculateJa4, readTlsClientHello } from 'read-tls-client-hello';
 import { describe, expect, test } from 'vitest';
@@ -230,5 +231,37 @@ describe('ja4: cross-check with read-tls-client-hello calculateJa4', () => {
     const record = clientHello(opts);
     const theirs = calculateJa4(await readTlsClientHello(Readable.from([Buffer.from(record)], { objectMode: false })));
     expect(ja4(parse(opts), 't')).toBe(theirs);
+  });
+});
+
+describe('ja4: memoised hashes', () => {
+  // Parts b and c are memoised on the value lists; a memo keyed too loosely would hand one
+  // client's hash to another.
+  const sha12 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 12);
+
+  test('where the extension list ends and the signature algorithms start is part of the key', () => {
+    const one = literal({ extensions: hex('000a,000b'), signatureAlgorithms: hex('0403') });
+    const two = literal({ extensions: hex('000a'), signatureAlgorithms: hex('000b,0403') });
+    expect(ja4(one, 't').split('_')[2]).toBe(sha12('000a,000b_0403'));
+    expect(ja4(two, 't').split('_')[2]).toBe(sha12('000a_000b,0403'));
+  });
+
+  test('a repeat gives the same value, and a different list a different one', () => {
+    const a = literal({ cipherSuites: hex('1301,1302'), extensions: hex('000a'), signatureAlgorithms: hex('0403') });
+    const b = literal({ cipherSuites: hex('1302,1301'), extensions: hex('000a'), signatureAlgorithms: hex('0804') });
+    const first = ja4(a, 't');
+    expect(ja4(a, 't')).toBe(first);
+    expect(first.split('_')[1]).toBe(sha12('1301,1302'));
+    expect(ja4(b, 't').split('_')[1]).toBe(sha12('1301,1302')); // same set, other order
+    expect(ja4(b, 't').split('_')[2]).toBe(sha12('000a_0804'));
+  });
+
+  test('more distinct lists than the memo holds still hash correctly', () => {
+    for (let i = 0; i < 5000; i += 499) {
+      const h = literal({ cipherSuites: [0x1301, 0x2000 + i] });
+      expect(ja4(h, 't').split('_')[1]).toBe(sha12(`1301,${(0x2000 + i).toString(16).padStart(4, '0')}`));
+    }
+    for (let i = 0; i < 5000; i++) ja4(literal({ cipherSuites: [0x3000 + i] }), 't');
+    expect(ja4(literal({ cipherSuites: [0x3001] }), 't').split('_')[1]).toBe(sha12('3001'));
   });
 });
