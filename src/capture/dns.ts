@@ -58,10 +58,39 @@ const utf8 = new TextDecoder('utf-8');
 const scratch = Buffer.alloc(MAX_WIRE_NAME + 1);
 
 /**
+ * Names already decoded in the current message, by the offset they start at (reset per
+ * message). Answers usually point at the question's name (0xc00c): the string built for the
+ * question is handed out again, which also lets the consumer's memo and Map lookups see the
+ * same string object. Tiny and round-robin: most messages hold one or two distinct names.
+ */
+const CACHE_SIZE = 4;
+const cacheOff = new Int32Array(CACHE_SIZE);
+const cachePointers = new Int32Array(CACHE_SIZE);
+const cacheName: string[] = ['', '', '', ''];
+let cacheCount = 0;
+let cacheNext = 0;
+
+function resetNameCache(): void {
+  cacheCount = 0;
+  cacheNext = 0;
+}
+
+/**
  * Reads a (possibly compressed) name starting at `off`; returns it lower-cased without the
  * trailing dot ('' for the root), or undefined if it is malformed. Sets `nameNext`.
  */
 function readName(b: Uint8Array, off: number, len = b.length): string | undefined {
+  // A name that is just a pointer to one read before: the same checks would pass (the target
+  // is behind `off`, and one more pointer stays within MAX_POINTERS), so reuse its string.
+  if (off + 1 < len && (b[off]! & 0xc0) === 0xc0) {
+    const ptr = ((b[off]! & 0x3f) << 8) | b[off + 1]!;
+    for (let i = 0; i < cacheCount; i++) {
+      if (cacheOff[i] === ptr && ptr < off && cachePointers[i]! < MAX_POINTERS) {
+        nameNext = off + 2;
+        return cacheName[i];
+      }
+    }
+  }
   let p = off;
   let segStart = off;
   let next = -1;
@@ -100,9 +129,20 @@ function readName(b: Uint8Array, off: number, len = b.length): string | undefine
     p = e;
   }
   nameNext = next;
-  if (!ascii) return nonAsciiName(b, off);
-  if (n > 0 && scratch[n - 1] === 0x2e) n--;
-  return n <= MAX_NAME_LEN ? scratch.toString('latin1', 0, n) : undefined;
+  let name: string | undefined;
+  if (!ascii) name = nonAsciiName(b, off);
+  else {
+    if (n > 0 && scratch[n - 1] === 0x2e) n--;
+    name = n <= MAX_NAME_LEN ? scratch.toString('latin1', 0, n) : undefined;
+  }
+  if (name !== undefined) {
+    cacheOff[cacheNext] = off;
+    cachePointers[cacheNext] = pointers;
+    cacheName[cacheNext] = name;
+    cacheNext = (cacheNext + 1) % CACHE_SIZE;
+    if (cacheCount < CACHE_SIZE) cacheCount++;
+  }
+  return name;
 }
 
 /**
@@ -135,6 +175,7 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
   const qd = u16be(msg, 4);
   const an = u16be(msg, 6);
   let off = DNS_HEADER_LEN;
+  resetNameCache();
   // RFC 1035 §4.1.2: QNAME, QTYPE (2), QCLASS (2)
   for (let i = 0; i < qd; i++) {
     const name = readName(msg, off);

@@ -187,6 +187,43 @@ describe('DNS answers', () => {
   });
 });
 
+describe('compressed answer names (the per-message name cache)', () => {
+  /** An answer record: raw owner name, then TYPE, CLASS IN, TTL, RDLENGTH, RDATA. */
+  const rr = (owner: Uint8Array, type: number, rdata: Uint8Array): Uint8Array => concat(owner, u16(type), u16(1), u16(0), u16(60), u16(rdata.length), rdata);
+  const ptr = (off: number): Uint8Array => Uint8Array.of(0xc0 | (off >> 8), off & 0xff);
+
+  test('answers pointing at the question, then a CNAME target pointing into the first answer', async () => {
+    // question "a.test" at 12; answer 1: c00c CNAME "edge" + pointer to 12 ("edge.a.test");
+    // answer 2: pointer to that target, A.
+    const q = question(labels('a', 'test'));
+    const cnameTarget = concat(Uint8Array.of(4), new TextEncoder().encode('edge'), ptr(12));
+    const first = rr(ptr(12), 5, cnameTarget);
+    const targetOff = 12 + q.length + 2 + 10;
+    const second = rr(ptr(targetOff), 1, Uint8Array.of(198, 18, 2, 2));
+    const msg = rawMessage({ qr: true, an: 2 }, concat(q, first, second));
+    const { observations, decoder } = await decodeMessages([udpFrame(msg, true)]);
+    expect(observations).toStrictEqual([answer('a.test', 'CNAME', 'edge.a.test'), answer('edge.a.test', 'A', '198.18.2.2')]);
+    expect(decoder.issues.total()).toBe(0);
+  });
+
+  test('the cache is per message: the same pointer in the next message reads that message', async () => {
+    const one = rawMessage({ qr: true, an: 1 }, concat(question(labels('one', 'test')), rr(ptr(12), 1, Uint8Array.of(198, 18, 0, 1))));
+    const two = rawMessage({ qr: true, an: 1 }, concat(question(labels('two', 'test')), rr(ptr(12), 1, Uint8Array.of(198, 18, 0, 2))));
+    const { observations } = await decodeMessages([udpFrame(one, true), udpFrame(two, true)]);
+    expect(observations.map((o) => `${o.name} ${o.data}`)).toStrictEqual(['one.test 198.18.0.1', 'two.test 198.18.0.2']);
+  });
+
+  test('an answer owner pointing at itself is still rejected, cache or not', async () => {
+    // The answer's owner points at itself: not a cached name, and no loop is followed.
+    const q = question(labels('a', 'test'));
+    const self = 12 + q.length;
+    const msg = rawMessage({ qr: true, an: 1 }, concat(q, rr(ptr(self), 1, Uint8Array.of(198, 18, 0, 1))));
+    const { observations, decoder } = await decodeMessages([udpFrame(msg, true)]);
+    expect(observations).toStrictEqual([]);
+    expect(decoder.issues.get(DNS_BAD_ANSWER)).toBe(1);
+  });
+});
+
 describe('DNS over TCP', () => {
   const tcpBase = { ...base, transport: 'tcp' as const, src: CLIENT, dst: RESOLVER, sport: 40001, dport: 53 };
 
