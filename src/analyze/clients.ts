@@ -93,9 +93,13 @@ export class ClientTracker {
       c.lastSeenMicros = o.tsMicros;
       c.lastSeen = o.time;
     }
-    c[phase]++;
+    // Named increments, not c[phase]++: a keyed access by a string variable is a megamorphic
+    // lookup on the hot path.
+    const after = phase === 'after';
+    if (after) c.after++;
+    else c.before++;
     c.severity = higher(c.severity, m.severity);
-    if (phase === 'after') c.severityAfter = c.severityAfter === undefined ? m.severity : higher(c.severityAfter, m.severity);
+    if (after) c.severityAfter = c.severityAfter === undefined ? m.severity : higher(c.severityAfter, m.severity);
     c.evidence.add(o.kind);
     const matchedName = o.name;
     let n = c.names.get(matchedName);
@@ -103,14 +107,18 @@ export class ClientTracker {
       n = { category: m.category, rule: m.id, before: 0, after: 0 };
       c.names.set(matchedName, n);
     } else if (n === undefined) this.namesDropped++;
-    if (n) n[phase]++;
+    if (n !== undefined) {
+      if (after) n.after++;
+      else n.before++;
+    }
     let cat = c.categories.get(m.category);
     if (cat === undefined) {
       cat = { before: 0, after: 0, firstAfterMicros: undefined };
       c.categories.set(m.category, cat);
     }
-    cat[phase]++;
-    if (phase === 'after' && (cat.firstAfterMicros === undefined || o.tsMicros < cat.firstAfterMicros)) {
+    if (after) cat.after++;
+    else cat.before++;
+    if (after && (cat.firstAfterMicros === undefined || o.tsMicros < cat.firstAfterMicros)) {
       cat.firstAfterMicros = o.tsMicros;
     }
     if (o.ja4 !== undefined && c.ja4.size < MAX_JA4_PER_CLIENT) c.ja4.add(o.ja4);
