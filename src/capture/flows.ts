@@ -2,8 +2,8 @@ import { u32be } from './bytes.js';
 
 /**
  * A bounded table of directional TCP flows, keyed without allocation: a 32-bit hash of the
- * 4-tuple picks a chain in a Map<number, Flow>, and the tuple's address words are compared
- * field by field. Flows are kept in LRU order on a doubly linked list; the table evicts the
+ * 4-tuple picks a chain in a power-of-two array of buckets (an indexed load, not a Map lookup),
+ * and the tuple's address words are compared field by field. Flows are kept in LRU order on a doubly linked list; the table evicts the
  * least recently used flow when full and expires flows idle longer than a timeout (packet
  * time), counting both.
  */
@@ -90,8 +90,13 @@ const FILTER_BITS = 20;
 /** Removed flows kept for reuse. */
 const POOL_SIZE = 1024;
 
+/** Bucket array size bounds: about two buckets per flow the table may hold. */
+const MIN_BUCKET_BITS = 10;
+const MAX_BUCKET_BITS = 22;
+
 export class FlowTable {
-  private readonly chains = new Map<number, Flow>();
+  private readonly buckets: Array<Flow | undefined>;
+  private readonly mask: number;
   private readonly pool: Flow[] = [];
   /**
    * Flows per quick-key bucket: a zero means "certainly absent" without hashing the tuple or
@@ -109,7 +114,12 @@ export class FlowTable {
     private readonly idleMicros: number,
     /** Called for a flow that leaves the table by eviction or timeout (not by remove()). */
     private readonly onDrop: (f: Flow, why: 'evicted' | 'timeout') => void,
-  ) {}
+  ) {
+    let bits = MIN_BUCKET_BITS;
+    while (bits < MAX_BUCKET_BITS && 1 << bits < 2 * capacity) bits++;
+    this.mask = (1 << bits) - 1;
+    this.buckets = new Array<Flow | undefined>(1 << bits).fill(undefined);
+  }
 
   /** Hash of the 4-tuple at the given offsets; `len` is 4 or 16. */
   static hashOf(b: Uint8Array, so: number, dOff: number, len: number, sport: number, dport: number): number {
@@ -136,7 +146,7 @@ export class FlowTable {
   }
 
   find(hash: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number): Flow | undefined {
-    for (let f = this.chains.get(hash); f !== undefined; f = f.chain) {
+    for (let f = this.buckets[hash & this.mask]; f !== undefined; f = f.chain) {
       if (f.sport !== sport || f.dport !== dport || f.af !== af) continue;
       if (f.s0 !== u32be(b, so) || f.d0 !== u32be(b, dOff)) continue;
       if (af === 6) {
@@ -177,9 +187,10 @@ export class FlowTable {
     f.sport = sport;
     f.dport = dport;
     f.lastMicros = now;
-    f.chain = this.chains.get(hash);
+    const i = hash & this.mask;
+    f.chain = this.buckets[i];
     f.inTable = true;
-    this.chains.set(hash, f);
+    this.buckets[i] = f;
     this.present[qk] = this.present[qk]! + 1;
     this.append(f);
     this.size++;
@@ -198,10 +209,10 @@ export class FlowTable {
     if (!f.inTable) return;
     f.inTable = false;
     this.present[f.qk] = this.present[f.qk]! - 1;
-    const h = this.chains.get(f.hash);
+    const i = f.hash & this.mask;
+    const h = this.buckets[i];
     if (h === f) {
-      if (f.chain) this.chains.set(f.hash, f.chain);
-      else this.chains.delete(f.hash);
+      this.buckets[i] = f.chain;
     } else {
       for (let p = h; p !== undefined; p = p.chain) {
         if (p.chain === f) {
