@@ -3,7 +3,7 @@ import { PacketContext } from './context.js';
 import { Defragmenter } from './defrag.js';
 import { decodeDns, type DnsSink } from './dns.js';
 import type { HttpSink } from './http.js';
-import { ipv4ToString, ipv6ToString } from './ipfmt.js';
+import { ipv4Text, ipv6Text } from './ipfmt.js';
 import { defineIssue, IssueCounter, isIssue, type DecodeIssue } from './issues.js';
 import { ja4 } from './ja4.js';
 import type { Observation, ObservationKind } from './observation.js';
@@ -522,8 +522,7 @@ export class Decoder implements DnsSink, HttpSink {
 
   /** RFC 9001 §5: decrypt client Initials, reassemble CRYPTO, parse the ClientHello. */
   private quicDatagram(payload: Uint8Array): void {
-    const fmt = this.ctx.af === 4 ? ipv4ToString : ipv6ToString;
-    const key = `${fmt(this.ctx.addrBuf, this.ctx.srcOff)}|${this.ctx.sport}|${fmt(this.ctx.addrBuf, this.ctx.dstOff)}|${this.ctx.dport}`;
+    const key = `${this.address(this.ctx.srcOff)}|${this.ctx.sport}|${this.address(this.ctx.dstOff)}|${this.ctx.dport}`;
     const r = this.quic.onDatagram(payload, key, this.ctx.nowMicros);
     if (r === undefined) return;
     if (isIssue(r)) {
@@ -596,15 +595,14 @@ export class Decoder implements DnsSink, HttpSink {
   private observation(kind: ObservationKind, name: string): Observation {
     const f = this.ctx.frame;
     const t = { sec: f.time.sec, nsec: f.time.nsec, digits: f.time.digits };
-    const fmt = this.ctx.af === 4 ? ipv4ToString : ipv6ToString;
     const o: Observation = {
       kind,
       name,
       time: t,
       tsMicros: toMicros(t),
       frame: f.frame,
-      src: fmt(this.ctx.addrBuf, this.ctx.srcOff),
-      dst: fmt(this.ctx.addrBuf, this.ctx.dstOff),
+      src: this.address(this.ctx.srcOff),
+      dst: this.address(this.ctx.dstOff),
       sport: this.ctx.sport,
       dport: this.ctx.dport,
       transport: this.ctx.transport,
@@ -613,6 +611,11 @@ export class Decoder implements DnsSink, HttpSink {
     if (this.ctx.tunnels.length > 0) o.tunnel = this.ctx.tunnels.slice();
     if (this.source !== undefined) o.source = this.source;
     return o;
+  }
+
+  /** The current packet's address at `off` as text (cached: hosts repeat). */
+  private address(off: number): string {
+    return this.ctx.af === 4 ? ipv4Text(this.ctx.addrBuf, off) : ipv6Text(this.ctx.addrBuf, off);
   }
 
   private publish(o: Observation): void {

@@ -1,3 +1,5 @@
+import { u32be } from './bytes.js';
+
 /** IP addresses as text, built only for packets that produced an observation. */
 
 export function ipv4ToString(b: Uint8Array, o: number): string {
@@ -30,4 +32,50 @@ export function ipv6ToString(b: Uint8Array, o: number): string {
   const head = g.slice(0, best).map((_, i) => hex(i));
   const tail = g.slice(best + bestLen).map((_, i) => hex(best + bestLen + i));
   return `${head.join(':')}::${tail.join(':')}`;
+}
+
+/**
+ * Direct-mapped caches of formatted addresses: a network has few hosts and sends many
+ * observations per host, so the text of an address is usually built already. Besides the
+ * formatting it saves, handing out the same string object lets the analyzer's Map lookups
+ * reuse the hash V8 keeps in the string. A slot holds one address; a collision just
+ * overwrites it.
+ */
+const CACHE_BITS = 12;
+const SLOTS = 1 << CACHE_BITS;
+const v4Addr = new Float64Array(SLOTS).fill(-1);
+const v4Text: string[] = new Array<string>(SLOTS).fill('');
+const v6Words = new Uint32Array(SLOTS * 4);
+const v6Used = new Uint8Array(SLOTS);
+const v6Text: string[] = new Array<string>(SLOTS).fill('');
+
+/** ipv4ToString through the cache. */
+export function ipv4Text(b: Uint8Array, o: number): string {
+  const a = u32be(b, o);
+  const i = Math.imul(a, 0x9e3779b1) >>> (32 - CACHE_BITS);
+  if (v4Addr[i] === a) return v4Text[i]!;
+  const s = ipv4ToString(b, o);
+  v4Addr[i] = a;
+  v4Text[i] = s;
+  return s;
+}
+
+/** ipv6ToString through the cache. */
+export function ipv6Text(b: Uint8Array, o: number): string {
+  const w0 = u32be(b, o);
+  const w1 = u32be(b, o + 4);
+  const w2 = u32be(b, o + 8);
+  const w3 = u32be(b, o + 12);
+  const h = w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x27d4eb2f);
+  const i = Math.imul(h, 0x9e3779b1) >>> (32 - CACHE_BITS);
+  const k = i * 4;
+  if (v6Used[i] === 1 && v6Words[k] === w0 && v6Words[k + 1] === w1 && v6Words[k + 2] === w2 && v6Words[k + 3] === w3) return v6Text[i]!;
+  const s = ipv6ToString(b, o);
+  v6Words[k] = w0;
+  v6Words[k + 1] = w1;
+  v6Words[k + 2] = w2;
+  v6Words[k + 3] = w3;
+  v6Used[i] = 1;
+  v6Text[i] = s;
+  return s;
 }

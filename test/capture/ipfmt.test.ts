@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ipv4ToString, ipv6ToString } from '../../src/capture/ipfmt.js';
+import { ipv4Text, ipv4ToString, ipv6Text, ipv6ToString } from '../../src/capture/ipfmt.js';
 
 /**
  * Text forms of addresses: RFC 5952 for IPv6 (the observation contract's `src`/`dst`), dotted
@@ -87,5 +87,38 @@ describe('ipv4ToString', () => {
 
   test('reads at the given offset', () => {
     expect(ipv4ToString(Uint8Array.of(9, 9, 198, 18, 200, 2, 9), 2)).toBe('198.18.200.2');
+  });
+});
+
+describe('cached formatting (ipv4Text, ipv6Text)', () => {
+  // The caches are direct-mapped: colliding addresses overwrite each other's slot. Whatever
+  // the order, the text must be that address's, never a neighbour's.
+  test('random addresses, repeated and interleaved, always give their own text', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 16, maxLength: 16 }), { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 200 }), (addrs, picks) => {
+        for (const p of [...picks, ...picks.map((x) => x + 1)]) {
+          const a = addrs[p % addrs.length]!;
+          expect(ipv6Text(a, 0)).toBe(ipv6ToString(a, 0));
+          expect(ipv4Text(a, 12)).toBe(ipv4ToString(a, 12));
+        }
+      }),
+    );
+  });
+
+  test('more distinct addresses than slots (8192 each), then the first again', () => {
+    const b = new Uint8Array(16);
+    const first = Uint8Array.of(198, 18, 0, 1);
+    expect(ipv4Text(first, 0)).toBe('198.18.0.1');
+    for (let i = 0; i < 8192; i++) {
+      b[12] = 198;
+      b[13] = 18 + (i >> 16);
+      b[14] = (i >> 8) & 0xff;
+      b[15] = i & 0xff;
+      expect(ipv4Text(b, 12)).toBe(`198.${18 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`);
+      b[0] = 0xfd;
+      b[14] = i >> 8;
+      expect(ipv6Text(b, 0)).toBe(ipv6ToString(b, 0));
+    }
+    expect(ipv4Text(first, 0)).toBe('198.18.0.1');
   });
 });
