@@ -17,20 +17,32 @@
  * KasmonError('ERR_CONFIG') lists them all (exit code 2). Unknown keys are errors, with a
  * "did you mean" when a known key is close. YAML keys are snake_case; the Config type is
  * camelCase.
+ *
+ * Start-up. A built kasmon reads the defaults from dist/default-config.json, parsed at build
+ * time, as long as it was made from the current default.yaml text (config-snapshot.ts), and
+ * loads `yaml` only when it parses YAML text: a default run needs neither.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import type * as Yaml from 'yaml';
 import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from './analyze/rules.js';
 import type { Category, Compiled, CompiledPattern, CompiledRule, Confidence, Severity } from './analyze/rules.js';
+import { loadConfigSnapshot } from './config-snapshot.js';
 import { KasmonError } from './errors.js';
 
 /** Works from src/ (tests) and dist/ (built): both sit one level below the package root. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
+
+/**
+ * The parsed default config, written at build time (tools/snapshot-default-config) next to
+ * this module: dist/default-config.json. Used only while it matches config/default.yaml
+ * (see readDefaultConfig); from src/ (tests) there is none, so the YAML is parsed.
+ */
+export const DEFAULT_SNAPSHOT_PATH = fileURLToPath(new URL('default-config.json', import.meta.url));
 
 export interface Cutoff {
   /** Microseconds since the epoch; an observation with `tsMicros >= micros` is after the cutoff. */
@@ -100,6 +112,19 @@ export interface Config {
   readonly endpoints: readonly CompiledRule[];
 }
 
+// ─── yaml, loaded on first use ───────────────────────────────────────────────────────────
+
+// `yaml` takes ~40 ms to import, and the default config usually comes from the snapshot, so
+// it is loaded only when YAML text is parsed. parseConfig is synchronous, hence require (the
+// package ships a CommonJS build for node).
+let yamlModule: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+
+const isAlias = (v: unknown): v is Yaml.Alias => yaml().isAlias(v);
+const isMap = (v: unknown): v is Yaml.YAMLMap => yaml().isMap(v);
+const isScalar = (v: unknown): v is Yaml.Scalar => yaml().isScalar(v);
+const isSeq = (v: unknown): v is Yaml.YAMLSeq => yaml().isSeq(v);
+
 // ─── problems ────────────────────────────────────────────────────────────────────────────
 
 interface Problem {
@@ -115,8 +140,8 @@ class Ctx {
   readonly problems: Problem[] = [];
   constructor(
     readonly file: string,
-    private readonly lc: LineCounter,
-    private readonly doc: Document,
+    private readonly lc: Yaml.LineCounter,
+    private readonly doc: Yaml.Document,
   ) {}
 
   lineAt(offset: number): number {
@@ -531,6 +556,20 @@ const BINARY = /[\u0000-\u0008\u000e-\u001f]/;
  * given; `null` means "this is a complete file" (how the default itself is read).
  */
 export function parseConfig(text: string, fileName: string, base: Config | null = defaultConfig()): Config {
+  return finish(parseConfigBody(text, fileName, base), [...(base?.files ?? []), fileName]);
+}
+
+/**
+ * What a config file says, before the parts that depend on where and how kasmon runs: no
+ * `files` (display paths are relative to the working directory) and `observer.name` as
+ * written (empty means the host name, filled in by `finish`). Plain data that survives
+ * JSON: this is what the build-time snapshot of the default config holds.
+ */
+export type ConfigBody = Omit<Config, 'files'>;
+
+/** parseConfig without `finish`. @internal For the default-config snapshot (tools/snapshot-default-config). */
+export function parseConfigBody(text: string, fileName: string, base: Config | null): ConfigBody {
+  const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const ctx = new Ctx(fileName, lc, doc);
@@ -592,17 +631,31 @@ export function parseConfig(text: string, fileName: string, base: Config | null 
   const replaced = new Set(own.map((r) => r.id));
   const endpoints =
     b === undefined || ext === 'none' ? own : [...b.endpoints.filter((r) => !replaced.has(r.id)), ...own];
-  const name = cfgObserver.name.trim();
-  return deepFreeze<Config>({
-    files: [...(b?.files ?? []), fileName],
+  return {
     cutoff: cfgCutoff,
-    observer: { name: name === '' ? hostname() : name },
+    observer: cfgObserver,
     alerts: cfgAlerts,
     limits: cfgLimits,
     dns: cfgDns,
     publicDnsFallback: cfgResolvers,
     appliances: cfgAppliances,
     endpoints,
+  };
+}
+
+/** A parsed body → the Config: attach `files`, default `observer.name` to the host name, deep-freeze. */
+function finish(body: ConfigBody, files: readonly string[]): Config {
+  const name = body.observer.name.trim();
+  return deepFreeze<Config>({
+    files,
+    cutoff: body.cutoff,
+    observer: { name: name === '' ? hostname() : name },
+    alerts: body.alerts,
+    limits: body.limits,
+    dns: body.dns,
+    publicDnsFallback: body.publicDnsFallback,
+    appliances: body.appliances,
+    endpoints: body.endpoints,
   });
 }
 
@@ -612,8 +665,21 @@ let cachedDefault: Config | undefined;
 
 /** The built-in defaults (config/default.yaml), read once: the result is frozen, so sharing is safe. */
 function defaultConfig(): Config {
-  cachedDefault ??= parseConfig(readText(DEFAULT_CONFIG_PATH), displayPath(DEFAULT_CONFIG_PATH), null);
+  cachedDefault ??= readDefaultConfig();
   return cachedDefault;
+}
+
+/**
+ * The default config from its build-time snapshot when that was made from exactly the
+ * current text of `yamlPath` (same sha256, same snapshot format), else by parsing the YAML.
+ * Either way the result equals `parseConfig(<text>, <display path>, null)`.
+ * @internal Exported for the snapshot tool and tests; use loadConfig().
+ */
+export function readDefaultConfig(yamlPath = DEFAULT_CONFIG_PATH, snapshotPath = DEFAULT_SNAPSHOT_PATH): Config {
+  const text = readText(yamlPath);
+  const fileName = displayPath(yamlPath);
+  const body = loadConfigSnapshot(snapshotPath, text);
+  return body !== undefined ? finish(body, [fileName]) : parseConfig(text, fileName, null);
 }
 
 /** Load `path` laid over the defaults, or the defaults alone when no path is given. */

@@ -1,10 +1,22 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { Matcher } from '../src/analyze/hostnames.js';
 import { CATEGORIES } from '../src/analyze/rules.js';
-import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig, parseTimestamp } from '../src/config.js';
+import { loadConfigSnapshot, saveConfigSnapshot, SNAPSHOT_FORMAT } from '../src/config-snapshot.js';
+import {
+  DEFAULT_CONFIG_PATH,
+  loadConfig,
+  parseConfig,
+  parseConfigBody,
+  parseTimestamp,
+  readDefaultConfig,
+  type ConfigBody,
+} from '../src/config.js';
 import { KasmonError } from '../src/errors.js';
 
 const FILE = 'config/x.yaml';
@@ -317,5 +329,128 @@ describe('errors name file:line: field and how to fix it', () => {
     expect(msg).toContain('config/x.yaml:3: alerts.suppress_seconds: missing; add "suppress_seconds:"');
     expect(msg).toContain('config/x.yaml:1: endpoints: missing; add "endpoints:"');
     expect(msg).toContain('config/x.yaml:1: observer: missing');
+  });
+});
+
+describe('default-config snapshot (dist/default-config.json)', () => {
+  const ROOT = fileURLToPath(new URL('../', import.meta.url));
+  const BUILT = join(ROOT, 'dist', 'default-config.json');
+  const text = readFileSync(DEFAULT_CONFIG_PATH, 'utf8');
+  const hash = createHash('sha256').update(text).digest('hex');
+  const fromYaml = parseConfig(text, 'config/default.yaml', null);
+
+  interface SnapshotJson {
+    format: number;
+    sourceSha256: string;
+    config: { observer: { name: string } } & Record<string, unknown>;
+  }
+  const built = (): SnapshotJson => {
+    expect(existsSync(BUILT), `${BUILT} missing: run npm run build`).toBe(true);
+    return JSON.parse(readFileSync(BUILT, 'utf8')) as SnapshotJson;
+  };
+  /** Write `content` (JSON-serialised unless a string) to a fresh temp file; returns its path. */
+  const temp = (content: unknown, name = 'default-config.json'): string => {
+    const path = join(mkdtempSync(join(tmpdir(), 'kasmon-snapshot-')), name);
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+  /** The built snapshot with observer.name changed, so that a config read from it is recognisable. */
+  const marked = (changes: Partial<SnapshotJson> = {}): SnapshotJson => {
+    const s = built();
+    return { ...s, config: { ...s.config, observer: { name: 'from-snapshot' } }, ...changes };
+  };
+
+  test('the build wrote the current format and the hash of config/default.yaml', () => {
+    const s = built();
+    expect(s.format).toBe(SNAPSHOT_FORMAT);
+    expect(s.sourceSha256).toBe(hash);
+  });
+
+  test('it holds what parsing config/default.yaml gives, host name and files left to load time', () => {
+    expect(loadConfigSnapshot(BUILT, text)).toStrictEqual(parseConfigBody(text, 'config/default.yaml', null));
+    expect(built().config).not.toHaveProperty('files');
+  });
+
+  test('the Config read through it deep-equals a YAML parse, and is deep-frozen', () => {
+    const c = readDefaultConfig(DEFAULT_CONFIG_PATH, BUILT);
+    expect(c).toStrictEqual(fromYaml);
+    expect(c.files).toEqual(['config/default.yaml']);
+    expect(c.observer.name).toBe(hostname());
+    expect(isDeepFrozen(c)).toBe(true);
+  });
+
+  test('a snapshot with the right hash is used (control for the fallback tests)', () => {
+    expect(readDefaultConfig(DEFAULT_CONFIG_PATH, temp(marked())).observer.name).toBe('from-snapshot');
+  });
+
+  test('a snapshot whose hash does not match is ignored: the YAML is parsed', () => {
+    const path = temp(marked({ sourceSha256: createHash('sha256').update(`${text} `).digest('hex') }));
+    expect(readDefaultConfig(DEFAULT_CONFIG_PATH, path)).toStrictEqual(fromYaml);
+  });
+
+  test('an edited default.yaml is never shadowed by the snapshot of the old text', () => {
+    const edited = text.replace('suppress_seconds: 3600', 'suppress_seconds: 60');
+    expect(edited).not.toBe(text);
+    const yamlPath = temp(edited, 'default.yaml');
+    const c = readDefaultConfig(yamlPath, temp(marked()));
+    expect(c.alerts.suppressSeconds).toBe(60);
+    expect(c.observer.name).toBe(hostname());
+    expect(c).toStrictEqual(parseConfig(edited, yamlPath, null));
+  });
+
+  test.for([
+    ['missing', undefined],
+    ['empty', ''],
+    ['not JSON', 'not json'],
+    ['truncated', JSON.stringify(marked()).slice(0, 500)],
+    ['JSON null', 'null'],
+    ['of another format', marked({ format: SNAPSHOT_FORMAT + 1 })],
+    ['without a format', marked({ format: undefined as unknown as number })],
+    ['missing a config key', { ...marked(), config: { ...marked().config, endpoints: undefined } }],
+    ['holding a non-object config', { ...marked(), config: 'x' }],
+  ] as const)('falls back to the YAML when the snapshot is %s', ([, content]) => {
+    const path = content === undefined ? join(mkdtempSync(join(tmpdir(), 'kasmon-snapshot-')), 'none.json') : temp(content);
+    expect(readDefaultConfig(DEFAULT_CONFIG_PATH, path)).toStrictEqual(fromYaml);
+  });
+
+  test.for([
+    ['undefined field', (b: ConfigBody) => ({ ...b, appliances: undefined })],
+    ['-0', (b: ConfigBody) => ({ ...b, limits: { ...b.limits, flowIdleSeconds: -0 } })],
+    ['Infinity', (b: ConfigBody) => ({ ...b, limits: { ...b.limits, maxFlows: Infinity } })],
+    ['Set', (b: ConfigBody) => ({ ...b, dns: { ports: new Set([53]) } })],
+  ] as const)('saving refuses a config that does not survive JSON (%s)', ([what, change]) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'kasmon-snapshot-')), 'default-config.json');
+    const body = change(parseConfigBody(text, 'config/default.yaml', null)) as unknown as ConfigBody;
+    expect(() => saveConfigSnapshot(path, text, body), what).toThrow(/does not survive JSON/);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test('a saved snapshot loads back only for the same text', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'kasmon-snapshot-')), 'default-config.json');
+    const body = parseConfigBody(text, 'config/default.yaml', null);
+    saveConfigSnapshot(path, text, body);
+    expect(loadConfigSnapshot(path, text)).toStrictEqual(body);
+    expect(loadConfigSnapshot(path, `${text}\n`)).toBeUndefined();
+  });
+
+  test('built CLI: the default config does not load yaml; a user config file does', () => {
+    built(); // the child would fall back to YAML (and fail below) without a current snapshot
+    const script = `
+      import { createRequire } from 'node:module';
+      const { loadConfig } = await import(${JSON.stringify(new URL('../dist/config.js', import.meta.url).href)});
+      const yamlLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes(${JSON.stringify(join('node_modules', 'yaml'))}));
+      const defaults = loadConfig();
+      const before = yamlLoaded();
+      const user = loadConfig('config/example.yaml');
+      console.log(JSON.stringify({ before, after: yamlLoaded(), defaults, observer: user.observer.name }));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { before: boolean; after: boolean; defaults: unknown; observer: string };
+    expect(out.before).toBe(false);
+    expect(out.after).toBe(true);
+    expect(out.observer).toBe('sensor-hq-span1');
+    expect(out.defaults).toEqual(JSON.parse(JSON.stringify(fromYaml)));
   });
 });
