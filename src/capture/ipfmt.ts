@@ -6,19 +6,36 @@ export function ipv4ToString(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-/** RFC 5952: lower-case hex, no leading zeros, the longest run (>= 2) of zero groups as `::`. */
+const groups = new Uint16Array(8);
+/** Text being built: 8 groups of 4 hex digits and 7 colons fit in 39 bytes; `::ffff:` + a quad in 22. */
+const text = Buffer.alloc(48);
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/** Writes `v` in lower-case hex without leading zeros at `p`; returns the next position. */
+function putHex(v: number, p: number): number {
+  if (v >= 0x1000) text[p++] = HEX_DIGITS[v >> 12]!;
+  if (v >= 0x100) text[p++] = HEX_DIGITS[(v >> 8) & 0xf]!;
+  if (v >= 0x10) text[p++] = HEX_DIGITS[(v >> 4) & 0xf]!;
+  text[p++] = HEX_DIGITS[v & 0xf]!;
+  return p;
+}
+
+/**
+ * RFC 5952: lower-case hex, no leading zeros, the longest run (>= 2) of zero groups as `::`
+ * (the first of equal runs). Written byte by byte into a scratch buffer and decoded once: no
+ * arrays or intermediate strings.
+ */
 export function ipv6ToString(b: Uint8Array, o: number): string {
-  const g: number[] = new Array<number>(8);
-  for (let i = 0; i < 8; i++) g[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
+  for (let i = 0; i < 8; i++) groups[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
   let best = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
+    if (groups[i] !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && g[j] === 0) j++;
+    while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLen && j - i >= 2) {
       best = i;
       bestLen = j - i;
@@ -26,12 +43,19 @@ export function ipv6ToString(b: Uint8Array, o: number): string {
     i = j;
   }
   // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad.
-  if (best === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${ipv4ToString(b, o + 12)}`;
-  const hex = (i: number): string => g[i]!.toString(16);
-  if (best < 0) return g.map((_, i) => hex(i)).join(':');
-  const head = g.slice(0, best).map((_, i) => hex(i));
-  const tail = g.slice(best + bestLen).map((_, i) => hex(best + bestLen + i));
-  return `${head.join(':')}::${tail.join(':')}`;
+  if (best === 0 && bestLen === 5 && groups[5] === 0xffff) return `::ffff:${ipv4ToString(b, o + 12)}`;
+  let p = 0;
+  for (let i = 0; i < 8; i++) {
+    if (i === best) {
+      text[p++] = 0x3a;
+      text[p++] = 0x3a;
+      i += bestLen - 1;
+      continue;
+    }
+    if (p > 0 && text[p - 1] !== 0x3a) text[p++] = 0x3a;
+    p = putHex(groups[i]!, p);
+  }
+  return text.toString('latin1', 0, p);
 }
 
 /**
