@@ -44,6 +44,13 @@ export class ClientTracker {
   private readonly lru: LruMap<string, ClientState>;
   /** Names not recorded because a client hit MAX_NAMES_PER_CLIENT. */
   namesDropped = 0;
+  /**
+   * The client of the previous call: observations come in runs per client (a response's
+   * answers, a connection's names), and a run needs no map lookup. Safe because entries
+   * leave the map only when a new client is set, which replaces this.
+   */
+  private lastClient: string | undefined;
+  private lastState: ClientState | undefined;
 
   constructor(maxClients: number) {
     this.lru = new LruMap(maxClients);
@@ -62,7 +69,7 @@ export class ClientTracker {
   }
 
   record(client: string, o: Observation, m: RuleMatch, phase: Phase, appliance: boolean): ClientState {
-    let c = this.lru.get(client);
+    let c = client === this.lastClient ? this.lastState : this.lru.get(client);
     if (c === undefined) {
       c = {
         client,
@@ -85,6 +92,8 @@ export class ClientTracker {
       };
       this.lru.set(client, c);
     }
+    this.lastClient = client;
+    this.lastState = c;
     if (o.tsMicros < c.firstSeenMicros) {
       c.firstSeenMicros = o.tsMicros;
       c.firstSeen = o.time;
