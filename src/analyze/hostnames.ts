@@ -14,9 +14,11 @@
  * list the same concrete pattern, the later rule wins (the config puts user rules after the
  * defaults, so a user file can re-classify a default name).
  *
- * Cost per name: one exact lookup; one lookup of the last two labels in a set of known roots,
- * which rejects nearly all non-Kaspersky traffic; then one map lookup per suffix, at most as
- * many as the longest indexed suffix has labels. Regexes run only under their own suffix.
+ * Cost per name: first a hash of the last two labels, computed over the name's characters
+ * without slicing it, looked up among the roots of every rule (exact names included): this
+ * rejects nearly all non-Kaspersky traffic before any string is hashed or built. Then one
+ * exact lookup, and one map lookup per suffix, at most as many as the longest indexed suffix
+ * has labels. Regexes run only under their own suffix.
  */
 import { MAX_NAME_LEN } from './rules.js';
 import type { Category, CompiledRule, Confidence, Severity } from './rules.js';
@@ -57,11 +59,27 @@ function lastTwoLabels(s: string): string {
   return second < 0 ? s : s.slice(second + 1);
 }
 
+/** FNV-1a over s[from..]: the key of a root, computed in place on a name. */
+function hashFrom(s: string, from: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+interface Root {
+  readonly text: string;
+  /** Some indexed suffix (wildcard or `*.`) has these last two labels. */
+  suffix: boolean;
+}
+
 export class Matcher {
   private readonly exact = new Map<string, RuleMatch>();
   private readonly bySuffix = new Map<string, SuffixEntry>();
-  /** Last two labels of every indexed suffix: a name outside them cannot match a wildcard. */
-  private readonly roots = new Set<string>();
+  /**
+   * Last two labels of every indexed suffix and every exact name, by hashFrom: a name whose
+   * last two labels are not here cannot match anything.
+   */
+  private readonly roots = new Map<number, Root[]>();
   /** Labels in the longest indexed suffix: bounds the suffix walk. */
   private readonly maxSuffixLabels: number;
   /** Dot positions of the current name, reused across calls (match is synchronous). */
@@ -83,11 +101,12 @@ export class Matcher {
         for (const f of p.forms) {
           if (f.kind === 'exact') {
             this.exact.set(f.text, match); // later rule wins
+            this.addRoot(lastTwoLabels(f.text), false);
             continue;
           }
           const entry = this.entry(f.suffix);
           maxLabels = Math.max(maxLabels, f.suffix.split('.').length);
-          this.roots.add(lastTwoLabels(f.suffix));
+          this.addRoot(lastTwoLabels(f.suffix), true);
           if (f.kind === 'subdomain') {
             entry.sub = match;
           } else {
@@ -107,6 +126,23 @@ export class Matcher {
     }
     this.maxSuffixLabels = maxLabels;
     this.dots = new Int32Array(Math.max(maxLabels, 2) + 1);
+  }
+
+  private addRoot(text: string, suffix: boolean): void {
+    const h = hashFrom(text, 0);
+    let list = this.roots.get(h);
+    if (list === undefined) this.roots.set(h, (list = []));
+    const known = list.find((r) => r.text === text);
+    if (known === undefined) list.push({ text, suffix });
+    else known.suffix ||= suffix;
+  }
+
+  /** The root entry for n[from..] (n's last two labels, or all of n), if any rule has it. */
+  private rootOf(n: string, from: number): Root | undefined {
+    const list = this.roots.get(hashFrom(n, from));
+    if (list === undefined) return undefined;
+    for (const r of list) if (r.text.length === n.length - from && n.endsWith(r.text)) return r;
+    return undefined;
   }
 
   private entry(suffix: string): SuffixEntry {
@@ -141,16 +177,16 @@ export class Matcher {
     if (name.length === 0 || name.length > MAX_NAME_LEN + 1) return undefined;
     const n = normalizeHostname(name);
     if (n.length === 0 || n.length > MAX_NAME_LEN || n.charCodeAt(0) === 0x2e) return undefined;
+    const last = n.lastIndexOf('.');
+    const second = last <= 0 ? -1 : n.lastIndexOf('.', last - 1);
+    const rootEntry = this.rootOf(n, second < 0 ? 0 : second + 1);
+    if (rootEntry === undefined) return undefined;
     const hit = this.exact.get(n);
     if (hit !== undefined) return hit;
 
     // Indexed suffixes have >= 2 labels and must be proper suffixes, so the name needs >= 3.
-    const last = n.lastIndexOf('.');
-    if (last <= 0) return undefined;
-    const second = n.lastIndexOf('.', last - 1);
-    if (second <= 0) return undefined;
-    const root = n.slice(second + 1);
-    if (!this.roots.has(root)) return undefined;
+    if (second <= 0 || !rootEntry.suffix) return undefined;
+    const root = rootEntry.text;
 
     // dots[k] = index of the dot in front of the k-label suffix.
     const dots = this.dots;

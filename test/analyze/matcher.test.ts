@@ -187,6 +187,29 @@ describe('precedence', () => {
   });
 });
 
+describe('root pre-filter (last two labels, hashed in place)', () => {
+  test('exact names of one and two labels, and roots shared by exact and wildcard rules', () => {
+    const m = build(rule('one', ['intranet']), rule('two', ['a.example']), rule('deep', ['*.x.co.uk']), rule('ex', ['w.co.uk']));
+    expect(m.match('intranet')?.id).toBe('one');
+    expect(m.match('INTRANET.')?.id).toBe('one');
+    expect(m.match('foo.intranet')).toBeUndefined();
+    expect(m.match('a.example')?.id).toBe('two');
+    expect(m.match('c.a.example')).toBeUndefined(); // exact only: no subdomains
+    expect(m.match('b.example')).toBeUndefined();
+    expect(m.match('y.x.co.uk')?.id).toBe('deep');
+    expect(m.match('w.co.uk')?.id).toBe('ex');
+    expect(m.match('bbc.co.uk')).toBeUndefined(); // the root is known, the suffix is not
+    expect(m.match('co.uk')).toBeUndefined();
+  });
+
+  test('names whose last two labels differ from every root in one character match nothing', () => {
+    for (const n of ['s01.upd.kaspersky.con', 's01.upd.kaspersky.co', 's01.upd.kaspersk.com', 's01.upd.xkaspersky.com', 's01.upd.kaspersky-lab.com']) {
+      expect(matcher.match(n)).toBeUndefined();
+    }
+    expect(matcher.match('s01.upd.kaspersky.com')?.id).toBe('upd-snn');
+  });
+});
+
 describe('patterns', () => {
   test.for([
     ['s{00..19}.x.com', 20, 's00.x.com', 's19.x.com'],
