@@ -30,90 +30,109 @@ const VERSION_CODES: ReadonlyMap<number, string> = new Map([
 /**
  * JA4 of a parsed ClientHello. `transport` is 't' for TLS over TCP and 'q' for QUIC.
  * Follows the spec where the published implementations disagree (see ja4.test.ts).
+ *
+ * Clients of one kind send the same lists over and over (Chrome shuffles its extensions, but
+ * JA4 sorts them), so the result is memoised on everything it depends on: the values are laid
+ * out in one scratch array (GREASE dropped, ciphers and extensions sorted), hashed, and
+ * compared with the stored key. A repeat builds no string and hashes nothing with sha256, and
+ * returns the same string object as before. Bounded: the memo is dropped when full.
  */
 export function ja4(hello: ClientHello, transport: 't' | 'q'): string {
-  const ciphers = sortedNonGrease(hello.cipherSuites);
-  const extensions = sortedNonGrease(hello.extensions);
+  const need = 8 + hello.cipherSuites.length + hello.extensions.length + hello.signatureAlgorithms.length;
+  if (key.length < need) key = new Uint16Array(need * 2);
+  const k = key;
 
   // Version: the highest non-GREASE supported_versions value, else the hello's legacy_version
   // (the record-layer version is never used).
   let version = -1;
   for (const v of hello.supportedVersions) if (!isGrease(v) && v > version) version = v;
   if (version < 0) version = hello.legacyVersion;
+  const alpn = hello.alpn[0];
 
+  let n = 0;
+  k[n++] = transport === 't' ? 1 : 2;
+  k[n++] = version;
+  // The ALPN code depends only on the first value's first and last characters (latin1).
+  k[n++] = alpn === undefined || alpn.length === 0 ? 0 : 1;
+  k[n++] = alpn === undefined || alpn.length === 0 ? 0 : alpn.charCodeAt(0);
+  k[n++] = alpn === undefined || alpn.length === 0 ? 0 : alpn.charCodeAt(alpn.length - 1);
+  const c0 = ++n; // count slot at c0 - 1
+  for (const v of hello.cipherSuites) if (!isGrease(v)) k[n++] = v;
+  k[c0 - 1] = n - c0;
+  sortRange(k, c0, n);
+  const e0 = ++n;
+  for (const v of hello.extensions) if (!isGrease(v)) k[n++] = v;
+  k[e0 - 1] = n - e0;
+  sortRange(k, e0, n);
+  const s0 = ++n;
+  for (const v of hello.signatureAlgorithms) if (!isGrease(v)) k[n++] = v;
+  k[s0 - 1] = n - s0;
+
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ k[i]!, 0x01000193);
+  h >>>= 0;
+  const hit = memo.get(h);
+  if (hit !== undefined && hit.key.length === n) {
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = hit.key[i] === k[i];
+    if (same) return hit.value;
+  }
+
+  const ciphers = k.subarray(c0, e0 - 1);
+  const extensions = k.subarray(e0, s0 - 1);
+  const sigs = k.subarray(s0, n);
   // 'd' when the server_name extension is there at all (a domain), 'i' when not (an IP).
   // Sorted, so server_name (type 0) can only come first.
   const sni = extensions.length > 0 && extensions[0] === ExtensionType.ServerName ? 'd' : 'i';
-
   const a =
     transport +
     (VERSION_CODES.get(version) ?? '00') +
     sni +
     count2(ciphers.length) +
     count2(extensions.length) +
-    alpnCode(hello.alpn[0]);
-
-  return `${a}_${partB(ciphers)}_${partC(extensions, hello.signatureAlgorithms)}`;
+    alpnCode(alpn);
+  const value = `${a}_${partB(ciphers)}_${partC(extensions, sigs)}`;
+  if (memo.size >= MAX_MEMO) memo.clear();
+  memo.set(h, { key: k.slice(0, n), value });
+  return value;
 }
 
-/**
- * Parts b and c are memoised on the lists they hash, keyed by one char per value (clients of
- * one kind send the same lists over and over; Chrome shuffles its extensions, but sorting
- * undoes that): a repeat costs a native sort and a short Map lookup instead of hex formatting
- * and a sha256. Bounded: the memo is dropped when full.
- */
 const MAX_MEMO = 4096;
-const memoB = new Map<string, string>();
-const memoC = new Map<string, string>();
+const memo = new Map<number, { key: Uint16Array; value: string }>();
+/** The memo key being built (grown for hostile hellos with long lists). */
+let key = new Uint16Array(512);
 
-/** Non-GREASE values in ascending order (a typed array sorts numerically, natively). */
-function sortedNonGrease(list: readonly number[]): Uint16Array {
-  const out = new Uint16Array(list.length);
-  let n = 0;
-  for (const v of list) if (!isGrease(v)) out[n++] = v;
-  return (n === out.length ? out : out.subarray(0, n)).sort();
-}
-
-/** One UTF-16 code unit per u16 value: a compact, collision-free memo key. */
-function keyOf(values: Uint16Array): string {
-  let k = '';
-  for (let i = 0; i < values.length; i++) k += String.fromCharCode(values[i]!);
-  return k;
+/** Ascending sort of k[from, to): insertion sort for the usual few dozen values. */
+function sortRange(k: Uint16Array, from: number, to: number): void {
+  if (to - from > 64) {
+    k.subarray(from, to).sort();
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const v = k[i]!;
+    let j = i - 1;
+    while (j >= from && k[j]! > v) {
+      k[j + 1] = k[j]!;
+      j--;
+    }
+    k[j + 1] = v;
+  }
 }
 
 function partB(ciphers: Uint16Array): string {
   if (ciphers.length === 0) return EMPTY_HASH;
-  const key = keyOf(ciphers);
-  let h = memoB.get(key);
-  if (h === undefined) {
-    h = hash12(Array.from(ciphers, hex4).join(','));
-    if (memoB.size >= MAX_MEMO) memoB.clear();
-    memoB.set(key, h);
-  }
-  return h;
+  return hash12(Array.from(ciphers, hex4).join(','));
 }
 
 /** Sorted extensions without server_name and ALPN, "_", signature algorithms in wire order. */
-function partC(extensions: Uint16Array, signatureAlgorithms: readonly number[]): string {
-  const hashed: number[] = [];
-  for (const t of extensions) if (t !== ExtensionType.ServerName && t !== ExtensionType.Alpn) hashed.push(t);
+function partC(extensions: Uint16Array, sigs: Uint16Array): string {
+  const hashed: string[] = [];
+  for (const t of extensions) if (t !== ExtensionType.ServerName && t !== ExtensionType.Alpn) hashed.push(hex4(t));
   // No extensions left: the "no values" marker, whatever the signature algorithms are.
   if (hashed.length === 0) return EMPTY_HASH;
-  const sigs: number[] = [];
-  for (const s of signatureAlgorithms) if (!isGrease(s)) sigs.push(s);
-  // The extension count leads the key, so where one list ends and the other starts is unambiguous.
-  let key = String.fromCharCode(hashed.length);
-  for (const t of hashed) key += String.fromCharCode(t);
-  for (const s of sigs) key += String.fromCharCode(s);
-  let h = memoC.get(key);
-  if (h === undefined) {
-    const exts = hashed.map(hex4).join(',');
-    // No signature algorithms: the string ends without the underscore.
-    h = hash12(sigs.length === 0 ? exts : `${exts}_${sigs.map(hex4).join(',')}`);
-    if (memoC.size >= MAX_MEMO) memoC.clear();
-    memoC.set(key, h);
-  }
-  return h;
+  const exts = hashed.join(',');
+  // No signature algorithms: the string ends without the underscore.
+  return hash12(sigs.length === 0 ? exts : `${exts}_${Array.from(sigs, hex4).join(',')}`);
 }
 
 /**
