@@ -97,7 +97,12 @@ const MAX_BUCKET_BITS = 22;
 export class FlowTable {
   private readonly buckets: Array<Flow | undefined>;
   private readonly mask: number;
-  private readonly pool: Flow[] = [];
+  /**
+   * Starts with one flow, not empty: an empty array literal has SMI elements, and the first
+   * flow pushed would change its map under code already optimised for it (a measured deopt of
+   * create and newFlow on every run).
+   */
+  private readonly pool: Flow[] = [new Flow()];
   /**
    * Flows per quick-key bucket: a zero means "certainly absent" without hashing the tuple or
    * a Map lookup. Most TCP segments (server-to-client bulk data) belong to no tracked flow.
