@@ -87,6 +87,13 @@ export function seqDiff(a: number, b: number): number {
 /** Buckets of the presence filter: sparse enough that most lookups of absent flows stop there. */
 const FILTER_BITS = 20;
 
+/**
+ * A presence-filter count that reached this stays there (one byte per bucket keeps the filter
+ * at 1 MiB, cache-friendly; only a crafted collision of 255 live flows in one bucket gets
+ * there): the bucket then always answers "maybe", which costs a lookup, never a lost flow.
+ */
+const SATURATED = 255;
+
 /** Removed flows kept for reuse. */
 const POOL_SIZE = 1024;
 
@@ -107,7 +114,7 @@ export class FlowTable {
    * Flows per quick-key bucket: a zero means "certainly absent" without hashing the tuple or
    * a Map lookup. Most TCP segments (server-to-client bulk data) belong to no tracked flow.
    */
-  private readonly present = new Uint32Array(1 << FILTER_BITS);
+  private readonly present = new Uint8Array(1 << FILTER_BITS);
   private head: Flow | undefined; // least recently used
   private tail: Flow | undefined;
   size = 0;
@@ -196,7 +203,8 @@ export class FlowTable {
     f.chain = this.buckets[i];
     f.inTable = true;
     this.buckets[i] = f;
-    this.present[qk] = this.present[qk]! + 1;
+    const n = this.present[qk]!;
+    if (n < SATURATED) this.present[qk] = n + 1;
     this.append(f);
     this.size++;
     return f;
@@ -213,7 +221,8 @@ export class FlowTable {
   remove(f: Flow): void {
     if (!f.inTable) return;
     f.inTable = false;
-    this.present[f.qk] = this.present[f.qk]! - 1;
+    const n = this.present[f.qk]!;
+    if (n < SATURATED) this.present[f.qk] = n - 1;
     const i = f.hash & this.mask;
     const h = this.buckets[i];
     if (h === f) {
