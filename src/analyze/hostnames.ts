@@ -59,6 +59,15 @@ function lastTwoLabels(s: string): string {
   return second < 0 ? s : s.slice(second + 1);
 }
 
+/**
+ * Index of the last '.' at or before `from`, or -1. A charCodeAt loop the JIT inlines, where
+ * String.prototype.lastIndexOf is a runtime call (measured at 1.7% of a replay).
+ */
+function lastDot(s: string, from: number): number {
+  for (let i = from; i >= 0; i--) if (s.charCodeAt(i) === 0x2e) return i;
+  return -1;
+}
+
 /** FNV-1a over s[from..]: the key of a root, computed in place on a name. */
 function hashFrom(s: string, from: number): number {
   let h = 0x811c9dc5;
@@ -177,8 +186,8 @@ export class Matcher {
     if (name.length === 0 || name.length > MAX_NAME_LEN + 1) return undefined;
     const n = normalizeHostname(name);
     if (n.length === 0 || n.length > MAX_NAME_LEN || n.charCodeAt(0) === 0x2e) return undefined;
-    const last = n.lastIndexOf('.');
-    const second = last <= 0 ? -1 : n.lastIndexOf('.', last - 1);
+    const last = lastDot(n, n.length - 1);
+    const second = last <= 0 ? -1 : lastDot(n, last - 1);
     const rootEntry = this.rootOf(n, second < 0 ? 0 : second + 1);
     if (rootEntry === undefined) return undefined;
     const hit = this.exact.get(n);
@@ -194,7 +203,7 @@ export class Matcher {
     let top = 2;
     let pos = second;
     while (top < this.maxSuffixLabels) {
-      const d = n.lastIndexOf('.', pos - 1);
+      const d = lastDot(n, pos - 1);
       if (d <= 0) break;
       dots[++top] = d;
       pos = d;
