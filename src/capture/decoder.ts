@@ -541,11 +541,15 @@ export class Decoder implements DnsSink, HttpSink {
   }
 
   private clientHello(message: Uint8Array, kind: 'tls_sni' | 'quic_sni'): void {
-    const hello = parseClientHello(message);
-    if (isIssue(hello)) return this.count(hello);
-    if (hello.sni === undefined) return this.count(NAME_NO_SNI);
-    if (!this.wanted(kind, hello.sni, undefined)) return;
-    const o = this.observation(kind, hello.sni);
+    // With a filter (replay), validate and read the name first; the lists JA4 needs are
+    // decoded only for a wanted name. Without one (names), every hello is wanted.
+    const first = parseClientHello(message, this.accept !== undefined);
+    if (isIssue(first)) return this.count(first);
+    if (first.sni === undefined) return this.count(NAME_NO_SNI);
+    if (!this.wanted(kind, first.sni, undefined)) return;
+    const hello = this.accept === undefined ? first : parseClientHello(message);
+    if (isIssue(hello)) return this.count(hello); // cannot happen: the same bytes validated above
+    const o = this.observation(kind, first.sni);
     this.helloExtras(o, hello, kind === 'tls_sni' ? 't' : 'q');
     this.publish(o);
   }

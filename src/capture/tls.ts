@@ -258,8 +258,13 @@ export interface ClientHello {
  * Decode a ClientHello handshake message (`msg` starts at the handshake type byte). Bytes after
  * the length the header claims are ignored. Returns a ClientHello (with `sni` undefined when
  * there is no host_name) or an issue; never throws.
+ *
+ * `nameOnly`: validate exactly as a full parse does (same issues), but fill only `sni`,
+ * `sniCount`, `extensions` and `ech`; cipher suites, ALPN, supported versions and signature
+ * algorithms stay empty. `replay` asks this first and parses fully only when the name matched
+ * a rule (about one hello in five), since the lists and ALPN strings feed only JA4 and ALPN.
  */
-export function parseClientHello(msg: Uint8Array): ClientHello | DecodeIssue {
+export function parseClientHello(msg: Uint8Array, nameOnly = false): ClientHello | DecodeIssue {
   // RFC 8446 §4: Handshake { msg_type(1) length(3) body }.
   if (msg.length < TLS_HANDSHAKE_HEADER_LEN) return TLS_HELLO_TRUNCATED;
   if (u8(msg, 0) !== HandshakeType.ClientHello) return TLS_NOT_CLIENT_HELLO;
@@ -287,7 +292,7 @@ export function parseClientHello(msg: Uint8Array): ClientHello | DecodeIssue {
   p += 2;
   if (end - p < suitesLen || suitesLen % 2 !== 0) return TLS_BAD_CIPHER_SUITES;
   const cipherSuites: number[] = [];
-  for (let i = p; i < p + suitesLen; i += 2) cipherSuites.push(u16be(msg, i));
+  if (!nameOnly) for (let i = p; i < p + suitesLen; i += 2) cipherSuites.push(u16be(msg, i));
   p += suitesLen;
 
   if (end - p < 1) return TLS_MALFORMED_HELLO;
@@ -316,7 +321,7 @@ export function parseClientHello(msg: Uint8Array): ClientHello | DecodeIssue {
   if (end - p < extsLen) return TLS_BAD_EXTENSIONS;
   if (p + extsLen !== end) return TLS_TRAILING_DATA;
 
-  const issue = parseExtensions(msg, p, end, hello);
+  const issue = parseExtensions(msg, p, end, hello, nameOnly);
   clearSeen(hello.extensions);
   return issue ?? hello;
 }
@@ -332,7 +337,7 @@ function clearSeen(types: readonly number[]): void {
 }
 
 /** RFC 8446 §4.2: Extension { ExtensionType extension_type; opaque extension_data<0..2^16-1>; } over b[p, end). */
-function parseExtensions(b: Uint8Array, p: number, end: number, hello: ClientHello): DecodeIssue | undefined {
+function parseExtensions(b: Uint8Array, p: number, end: number, hello: ClientHello, nameOnly: boolean): DecodeIssue | undefined {
   while (p < end) {
     if (end - p < 4) return TLS_BAD_EXTENSIONS;
     const type = u16be(b, p);
@@ -358,15 +363,15 @@ function parseExtensions(b: Uint8Array, p: number, end: number, hello: ClientHel
         issue = parseServerName(b, data, dataEnd, hello);
         break;
       case ExtensionType.Alpn:
-        issue = parseAlpn(b, data, dataEnd, hello.alpn);
+        issue = parseAlpn(b, data, dataEnd, nameOnly ? undefined : hello.alpn);
         break;
       case ExtensionType.SupportedVersions:
         // RFC 8446 §4.2.1: ProtocolVersion versions<2..254> (in a ClientHello).
-        issue = readU16List(b, data, dataEnd, 1, hello.supportedVersions) ? undefined : TLS_BAD_SUPPORTED_VERSIONS;
+        issue = readU16List(b, data, dataEnd, 1, nameOnly ? undefined : hello.supportedVersions) ? undefined : TLS_BAD_SUPPORTED_VERSIONS;
         break;
       case ExtensionType.SignatureAlgorithms:
         // RFC 8446 §4.2.3: SignatureScheme supported_signature_algorithms<2..2^16-2>.
-        issue = readU16List(b, data, dataEnd, 2, hello.signatureAlgorithms) ? undefined : TLS_BAD_SIGNATURE_ALGORITHMS;
+        issue = readU16List(b, data, dataEnd, 2, nameOnly ? undefined : hello.signatureAlgorithms) ? undefined : TLS_BAD_SIGNATURE_ALGORITHMS;
         break;
       case ExtensionType.EncryptedClientHello:
         // RFC 9849 §5: ECHClientHello (outer or inner). Its presence is all we report: the inner
@@ -423,7 +428,7 @@ function parseServerName(b: Uint8Array, p: number, end: number, hello: ClientHel
  * RFC 7301 §3.1: opaque ProtocolName<1..2^8-1>; struct { ProtocolName protocol_name_list<2..2^16-1> }.
  * Names are opaque bytes; they become latin1 strings (one char per byte) so JA4 can see each byte.
  */
-function parseAlpn(b: Uint8Array, p: number, end: number, out: string[]): DecodeIssue | undefined {
+function parseAlpn(b: Uint8Array, p: number, end: number, out: string[] | undefined): DecodeIssue | undefined {
   if (end - p < 2) return TLS_BAD_ALPN;
   const listLen = u16be(b, p);
   p += 2;
@@ -432,7 +437,7 @@ function parseAlpn(b: Uint8Array, p: number, end: number, out: string[]): Decode
     const len = u8(b, p);
     p += 1;
     if (len === 0 || end - p < len) return TLS_BAD_ALPN;
-    out.push(latin1(b, p, p + len));
+    out?.push(latin1(b, p, p + len));
     p += len;
   }
   return undefined;
@@ -440,13 +445,13 @@ function parseAlpn(b: Uint8Array, p: number, end: number, out: string[]): Decode
 
 /**
  * A non-empty, even-length list of u16 with a `prefix`-byte length (1 or 2) that fills its
- * extension b[p, end) exactly.
+ * extension b[p, end) exactly; its values go to `out` when given.
  */
-function readU16List(b: Uint8Array, p: number, end: number, prefix: 1 | 2, out: number[]): boolean {
+function readU16List(b: Uint8Array, p: number, end: number, prefix: 1 | 2, out: number[] | undefined): boolean {
   if (end - p < prefix) return false;
   const len = prefix === 1 ? u8(b, p) : u16be(b, p);
   p += prefix;
   if (len === 0 || len % 2 !== 0 || p + len !== end) return false;
-  for (let i = p; i < end; i += 2) out.push(u16be(b, i));
+  if (out !== undefined) for (let i = p; i < end; i += 2) out.push(u16be(b, i));
   return true;
 }

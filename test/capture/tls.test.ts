@@ -488,3 +488,44 @@ describe('properties', () => {
     );
   });
 });
+
+describe('parseClientHello(msg, nameOnly)', () => {
+  // replay validates and reads the name first, and parses fully only for a matched name: the
+  // first pass must reject exactly what the full parse rejects, with the same issue.
+  const seeds = [
+    handshakeMessage({ sni: 'a.test', alpn: ['h2', 'http/1.1'], grease: true, ech: true }),
+    handshakeMessage({ sni: 'S01.UPD.kaspersky.com.', versions: [0x0304, 0x0303] }),
+    handshakeMessage({ alpn: ['h3'] }),
+    handshakeMessage({ noExtensions: true }),
+  ];
+
+  test('same issue, or the same name, extensions and ECH flag with the lists left empty (mutated hellos)', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: seeds.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.nat(),
+        (which, flips, cut) => {
+          const m = seeds[which]!.slice();
+          for (const [at, v] of flips) m[at % m.length] = v;
+          const msg = m.subarray(0, cut % (m.length + 1));
+          const full = parseClientHello(msg);
+          const head = parseClientHello(msg, true);
+          if (isIssue(full)) {
+            expect(head).toBe(full);
+            return;
+          }
+          if (isIssue(head)) throw new Error(`nameOnly rejected what the full parse accepted: ${head.key}`);
+          expect({ sni: head.sni, sniCount: head.sniCount, extensions: head.extensions, ech: head.ech }).toStrictEqual({
+            sni: full.sni,
+            sniCount: full.sniCount,
+            extensions: full.extensions,
+            ech: full.ech,
+          });
+          expect([head.cipherSuites, head.alpn, head.supportedVersions, head.signatureAlgorithms]).toStrictEqual([[], [], [], []]);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
