@@ -1,7 +1,7 @@
 import type { Observation } from '../capture/observation.js';
 import { LruMap } from '../capture/lru.js';
 import type { RuleMatch } from './hostnames.js';
-import type { Category, Severity } from './rules.js';
+import { CATEGORIES, type Category, type Severity } from './rules.js';
 
 /**
  * Alert decisions, like Zeek notices: one alert when a client first contacts a category at
@@ -30,18 +30,23 @@ interface AlertState {
   sequence: number;
 }
 
-export const MAX_ALERT_KEYS = 100_000;
+/** Clients whose alert state is kept (each entry holds every category); LRU beyond that. */
+export const MAX_ALERT_CLIENTS = 100_000;
 
 export class AlertDecider {
-  private readonly state: LruMap<string, AlertState>;
+  /**
+   * Per client, one slot per category (CATEGORIES order): the client string is the one the
+   * decoder already formatted and hashed, so no `client|category` key is built per match.
+   */
+  private readonly state: LruMap<string, Array<AlertState | undefined>>;
   /** Post-cutoff contacts folded into a later alert (or never repeated). */
   suppressedTotal = 0;
 
   constructor(
     private readonly suppressMicros: number,
-    maxKeys = MAX_ALERT_KEYS,
+    maxClients = MAX_ALERT_CLIENTS,
   ) {
-    this.state = new LruMap(maxKeys);
+    this.state = new LruMap(maxClients);
   }
 
   get evictions(): number {
@@ -50,10 +55,15 @@ export class AlertDecider {
 
   /** Called for every post-cutoff match; returns an alert to send, or undefined (suppressed). */
   decide(client: string, m: RuleMatch, o: Observation): AlertDecision | undefined {
-    const key = `${client}|${m.category}`;
-    const s = this.state.get(key);
+    let slots = this.state.get(client);
+    if (slots === undefined) {
+      slots = new Array<AlertState | undefined>(CATEGORIES.length).fill(undefined);
+      this.state.set(client, slots);
+    }
+    const i = CATEGORIES.indexOf(m.category);
+    const s = slots[i];
     if (s === undefined) {
-      this.state.set(key, { lastAlertMicros: o.tsMicros, folded: 0, countAfter: 1, sequence: 1 });
+      slots[i] = { lastAlertMicros: o.tsMicros, folded: 0, countAfter: 1, sequence: 1 };
       return { client, category: m.category, severity: m.severity, match: m, obs: o, suppressed: 0, countAfter: 1, sequence: 1 };
     }
     s.countAfter++;

@@ -45,7 +45,8 @@ export class Analyzer {
   readonly alerts: AlertDecider;
   observations = 0;
   alertsRaised = 0;
-  private readonly matchCounts = new Map<number, MatchCount>();
+  /** By (kind, category, phase) as a small integer: no string or Map lookup per observation. */
+  private readonly matchCounts: Array<MatchCount | undefined> = new Array<MatchCount | undefined>(OBSERVATION_KINDS.length * CATEGORIES.length * 2).fill(undefined);
   private readonly fallback: ReadonlySet<string>;
   private readonly appliances: ReadonlySet<string>;
 
@@ -83,15 +84,14 @@ export class Analyzer {
   }
 
   private countMatch(kind: ObservationKind, category: Category, phase: Phase): void {
-    // A small integer key: no string is built per observation.
     const key = (OBSERVATION_KINDS.indexOf(kind) * CATEGORIES.length + CATEGORIES.indexOf(category)) * 2 + (phase === 'after' ? 1 : 0);
-    const c = this.matchCounts.get(key);
-    if (c) c.count++;
-    else this.matchCounts.set(key, { kind, category, phase, count: 1 });
+    const c = this.matchCounts[key];
+    if (c !== undefined) c.count++;
+    else this.matchCounts[key] = { kind, category, phase, count: 1 };
   }
 
   matches(): MatchCount[] {
-    return [...this.matchCounts.values()].sort((a, b) =>
+    return this.matchCounts.filter((c): c is MatchCount => c !== undefined).sort((a, b) =>
       a.category === b.category ? (a.kind === b.kind ? a.phase.localeCompare(b.phase) : a.kind.localeCompare(b.kind)) : a.category.localeCompare(b.category),
     );
   }

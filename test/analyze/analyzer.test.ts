@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Analyzer, clientOf } from '../../src/analyze/analyzer.js';
-import type { AlertDecision } from '../../src/analyze/alerts.js';
+import { AlertDecider, type AlertDecision } from '../../src/analyze/alerts.js';
 import { Matcher } from '../../src/analyze/hostnames.js';
 import { DEFAULT_CUTOFF_MICROS, phaseOf } from '../../src/analyze/phases.js';
 import type { Observation, ObservationKind } from '../../src/capture/observation.js';
@@ -109,6 +109,21 @@ describe('clients', () => {
 });
 
 describe('alerts', () => {
+  test('alert state is bounded per client (LRU), each entry keeping every category; evictions counted', () => {
+    const d = new AlertDecider(3600 * S, 2);
+    const m = (category: 'update' | 'ksn') => ({ id: category, pattern: category, category, severity: 'high' as const, confidence: 'A' as const });
+    const at = (client: string, category: 'update' | 'ksn', t: number) => d.decide(client, m(category), obs('tls_sni', 'x.kaspersky.com', CUT + t * S, client));
+    expect(at('198.18.0.1', 'update', 0)?.sequence).toBe(1);
+    expect(at('198.18.0.1', 'ksn', 1)?.sequence).toBe(1); // same client, other category: its own state
+    expect(at('198.18.0.1', 'update', 2)).toBeUndefined(); // suppressed
+    expect(at('198.18.0.2', 'update', 3)?.sequence).toBe(1);
+    expect(d.evictions).toBe(0);
+    expect(at('198.18.0.3', 'update', 4)?.sequence).toBe(1); // third client: the least recent one goes
+    expect(d.evictions).toBe(1);
+    expect(at('198.18.0.1', 'update', 5)?.sequence).toBe(1); // forgotten, so alerted afresh
+    expect(at('198.18.0.3', 'update', 6)).toBeUndefined(); // still known
+  });
+
   test('one alert per client x category at its first post-cutoff contact; nothing before the cutoff', () => {
     const { a, alerts } = analyzer();
     a.onObservation(obs('dns_query', 's01.upd.kaspersky.com', CUT - S));
