@@ -91,8 +91,10 @@ export class Analyzer {
   }
 
   matches(): MatchCount[] {
-    return this.matchCounts.filter((c): c is MatchCount => c !== undefined).sort((a, b) =>
-      a.category === b.category ? (a.kind === b.kind ? a.phase.localeCompare(b.phase) : a.kind.localeCompare(b.kind)) : a.category.localeCompare(b.category),
-    );
+    // Code-unit order (locale-independent): category, then kind, then phase.
+    const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+    return this.matchCounts
+      .filter((c): c is MatchCount => c !== undefined)
+      .sort((a, b) => cmp(a.category, b.category) || cmp(a.kind, b.kind) || cmp(a.phase, b.phase));
   }
 }
