@@ -24,10 +24,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type * as Net from 'node:net';
 import type * as Yaml from 'yaml';
 import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from './analyze/rules.js';
 import type { Category, Compiled, CompiledPattern, CompiledRule, Confidence, Severity } from './analyze/rules.js';
@@ -118,6 +118,10 @@ export interface Config {
 // it is loaded only when YAML text is parsed. parseConfig is synchronous, hence require (the
 // package ships a CommonJS build for node).
 let yamlModule: typeof Yaml | undefined;
+// node:net (for isIP) pulls in sockets and streams at start-up; only addresses in a parsed
+// config need it.
+let netModule: typeof Net | undefined;
+const net = (): typeof Net => (netModule ??= createRequire(import.meta.url)('node:net') as typeof Net);
 const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
 const isAlias = (v: unknown): v is Yaml.Alias => yaml().isAlias(v);
@@ -298,7 +302,7 @@ function list<T>(item: Reader<T>, minItems = 0): Reader<readonly T[]> {
 const ip: Reader<string> = (ctx, v, path) => {
   const s = str(ctx, v, path);
   if (s === undefined) return undefined;
-  const family = s.includes('%') ? 0 : isIP(s);
+  const family = s.includes('%') ? 0 : net().isIP(s);
   if (family === 4) return s;
   // WHATWG URL serialises IPv6 the RFC 5952 way (lower-case, longest zero run as ::).
   if (family === 6) return new URL(`http://[${s}]/`).hostname.slice(1, -1);

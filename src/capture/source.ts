@@ -1,7 +1,8 @@
 import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { createRequire } from 'node:module';
+import type * as Stream from 'node:stream';
+import type * as Zlib from 'node:zlib';
 import { KasmonError } from '../errors.js';
 import { isPcapMagic, PcapParser, PCAP_GLOBAL_HEADER_LEN } from './pcap.js';
 import { isPcapngMagic, PcapngParser } from './pcapng.js';
@@ -125,6 +126,10 @@ async function readFrom(
   if (filled >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     // gzip: decompress the rest of the stream (the head we already read included).
     gzip = true;
+    // Loaded here: streams and zlib cost start-up time that plain files never need.
+    const require = createRequire(import.meta.url);
+    const { Readable } = require('node:stream') as typeof Stream;
+    const { createGunzip } = require('node:zlib') as typeof Zlib;
     const gunzip = Readable.from(prefixed(buf.slice(0, filled), fill)).pipe(createGunzip());
     const inner = streamFill(gunzip);
     const innerFill: Fill = async (b, off, len) => {
