@@ -1,4 +1,4 @@
-import { access, constants } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
 import { Analyzer, type AnalyzerHooks } from './analyze/analyzer.js';
 import { Matcher } from './analyze/hostnames.js';
 import { Decoder } from './capture/decoder.js';
@@ -35,7 +35,7 @@ export async function readAll(inputs: readonly string[], decoder: Decoder, opts:
   for (const input of inputs) {
     if (input === '-') continue;
     try {
-      await access(input, constants.R_OK);
+      accessSync(input, constants.R_OK);
     } catch (e) {
       const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       throw new KasmonError('ERR_INPUT_UNREADABLE', `${input}: cannot read capture (${why}); check the path and permissions`);
