@@ -1,4 +1,4 @@
-import type { Observation, ObservationKind } from '../capture/observation.js';
+import { OBSERVATION_KINDS, type Observation, type ObservationKind } from '../capture/observation.js';
 import { LruMap } from '../capture/lru.js';
 import type { RuleMatch } from './hostnames.js';
 import type { Phase } from './phases.js';
@@ -29,6 +29,10 @@ export interface ClientState {
   echSeen: boolean;
   appliance: boolean;
   alerts: number;
+  /** Bits of OBSERVATION_KINDS already in `evidence` (the Set is what reports read). */
+  evidenceBits: number;
+  /** The fingerprint added to `ja4` last: a client repeats its own, so most adds are skipped. */
+  lastJa4: string | undefined;
 }
 
 /** At most this many distinct names / fingerprints are kept per client. */
@@ -51,6 +55,10 @@ export class ClientTracker {
    */
   private lastClient: string | undefined;
   private lastState: ClientState | undefined;
+  /** The name entry of the previous call (undefined entry: the name was dropped at the cap). */
+  private lastNameState: ClientState | undefined;
+  private lastName: string | undefined;
+  private lastNameEntry: { category: Category; rule: string; before: number; after: number } | undefined;
 
   constructor(maxClients: number) {
     this.lru = new LruMap(maxClients);
@@ -89,6 +97,8 @@ export class ClientTracker {
         echSeen: false,
         appliance,
         alerts: 0,
+        evidenceBits: 0,
+        lastJa4: undefined,
       };
       this.lru.set(client, c);
     }
@@ -109,13 +119,21 @@ export class ClientTracker {
     else c.before++;
     c.severity = higher(c.severity, m.severity);
     if (after) c.severityAfter = c.severityAfter === undefined ? m.severity : higher(c.severityAfter, m.severity);
-    c.evidence.add(o.kind);
+    const bit = 1 << OBSERVATION_KINDS.indexOf(o.kind);
+    if ((c.evidenceBits & bit) === 0) {
+      c.evidenceBits |= bit;
+      c.evidence.add(o.kind);
+    }
     const matchedName = o.name;
-    let n = c.names.get(matchedName);
+    // Runs of observations name the same thing (a query, then its answers): reuse the entry.
+    let n = c === this.lastNameState && matchedName === this.lastName ? this.lastNameEntry : c.names.get(matchedName);
     if (n === undefined && c.names.size < MAX_NAMES_PER_CLIENT) {
       n = { category: m.category, rule: m.id, before: 0, after: 0 };
       c.names.set(matchedName, n);
     } else if (n === undefined) this.namesDropped++;
+    this.lastNameState = c;
+    this.lastName = matchedName;
+    this.lastNameEntry = n;
     if (n !== undefined) {
       if (after) n.after++;
       else n.before++;
@@ -130,7 +148,10 @@ export class ClientTracker {
     if (after && (cat.firstAfterMicros === undefined || o.tsMicros < cat.firstAfterMicros)) {
       cat.firstAfterMicros = o.tsMicros;
     }
-    if (o.ja4 !== undefined && c.ja4.size < MAX_JA4_PER_CLIENT) c.ja4.add(o.ja4);
+    if (o.ja4 !== undefined && o.ja4 !== c.lastJa4 && c.ja4.size < MAX_JA4_PER_CLIENT) {
+      c.ja4.add(o.ja4);
+      c.lastJa4 = o.ja4;
+    }
     if (o.ech) c.echSeen = true;
     return c;
   }
