@@ -59,6 +59,10 @@ export class ClientTracker {
   private lastNameState: ClientState | undefined;
   private lastName: string | undefined;
   private lastNameEntry: { category: Category; rule: string; before: number; after: number } | undefined;
+  /** Likewise the category entry. */
+  private lastCategoryState: ClientState | undefined;
+  private lastCategory: Category | undefined;
+  private lastCategoryEntry: { before: number; after: number; firstAfterMicros: number | undefined } | undefined;
 
   constructor(maxClients: number) {
     this.lru = new LruMap(maxClients);
@@ -138,11 +142,14 @@ export class ClientTracker {
       if (after) n.after++;
       else n.before++;
     }
-    let cat = c.categories.get(m.category);
+    let cat = c === this.lastCategoryState && m.category === this.lastCategory ? this.lastCategoryEntry : c.categories.get(m.category);
     if (cat === undefined) {
       cat = { before: 0, after: 0, firstAfterMicros: undefined };
       c.categories.set(m.category, cat);
     }
+    this.lastCategoryState = c;
+    this.lastCategory = m.category;
+    this.lastCategoryEntry = cat;
     if (after) cat.after++;
     else cat.before++;
     if (after && (cat.firstAfterMicros === undefined || o.tsMicros < cat.firstAfterMicros)) {
