@@ -92,13 +92,25 @@ export function ja4(hello: ClientHello, transport: 't' | 'q'): string {
     count2(extensions.length) +
     alpnCode(alpn);
   const value = `${a}_${partB(ciphers)}_${partC(extensions, sigs)}`;
-  if (memo.size >= MAX_MEMO) memo.clear();
-  memo.set(h, { key: k.slice(0, n), value });
+  if (n <= MAX_MEMO_KEY) {
+    if (memo.size >= MAX_MEMO) memo.clear();
+    memo.set(h, { key: k.slice(0, n), value });
+  }
   return value;
 }
 
+/**
+ * Entries, and values per entry: real hellos need 50-150 values, while a hostile one can list
+ * thousands; only keys up to this size are kept, so the memo stays under ~8 MiB.
+ */
 const MAX_MEMO = 4096;
+const MAX_MEMO_KEY = 1024;
 const memo = new Map<number, { key: Uint16Array; value: string }>();
+
+/** Entries in the memo. @internal For tests of its bounds. */
+export function ja4MemoEntries(): number {
+  return memo.size;
+}
 /** The memo key being built (grown for hostile hellos with long lists). */
 let key = new Uint16Array(512);
 

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { calculateJa4, readTlsClientHello } from 'read-tls-client-hello';
 import { describe, expect, test } from 'vitest';
 import { isIssue } from '../../src/capture/issues.js';
-import { alpnCode, ja4 } from '../../src/capture/ja4.js';
-import { parseClientHello, readClientHelloMessage, type ClientHello } from '../../src/capture/tls.js';
+import { alpnCode, ja4, ja4MemoEntries } from '../../src/capture/ja4.js';
+import { isGrease, parseClientHello, readClientHelloMessage, type ClientHello } from '../../src/capture/tls.js';
 import { clientHello, handshakeMessage, type ClientHelloOptions } from '../helpers/tls.js';
 
 function parse(opts: ClientHelloOptions): ClientHello {
@@ -263,5 +263,23 @@ describe('ja4: memoised hashes', () => {
     }
     for (let i = 0; i < 5000; i++) ja4(literal({ cipherSuites: [0x3000 + i] }), 't');
     expect(ja4(literal({ cipherSuites: [0x3001] }), 't').split('_')[1]).toBe(sha12('3001'));
+  });
+});
+
+describe('ja4: memo bounds', () => {
+  test('hellos with thousands of values are fingerprinted correctly, also when repeated, and not memoised', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => 0x1000 + i);
+    const h = literal({ cipherSuites: many });
+    const want = createHash('sha256')
+      .update(many.filter((v) => !isGrease(v)).map((v) => v.toString(16).padStart(4, '0')).join(',')) // ascending already
+      .digest('hex')
+      .slice(0, 12);
+    const before = ja4MemoEntries();
+    expect(ja4(h, 't').split('_')[1]).toBe(want);
+    expect(ja4(h, 't').split('_')[1]).toBe(want);
+    expect(ja4(h, 't').split('_')[0]).toBe('t12i990000'); // 3000 ciphers count as 99
+    expect(ja4MemoEntries()).toBe(before);
+    ja4(literal({ cipherSuites: [0x1301, 0x1302] }), 't');
+    expect(ja4MemoEntries()).toBe(before + 1); // a normal hello is
   });
 });
