@@ -46,7 +46,7 @@ export class Analyzer {
   observations = 0;
   alertsRaised = 0;
   /** By (kind, category, phase) as a small integer: no string or Map lookup per observation. */
-  private readonly matchCounts: Array<MatchCount | undefined> = new Array<MatchCount | undefined>(OBSERVATION_KINDS.length * CATEGORIES.length * 2).fill(undefined);
+  private readonly matchCounts = new Array<MatchCount | undefined>(OBSERVATION_KINDS.length * CATEGORIES.length * 2).fill(undefined);
   private readonly fallback: ReadonlySet<string>;
   private readonly appliances: ReadonlySet<string>;
 

@@ -2,10 +2,10 @@ import { u32be } from './bytes.js';
 
 /**
  * A bounded table of directional TCP flows, keyed without allocation: a 32-bit hash of the
- * 4-tuple picks a chain in a power-of-two array of buckets (an indexed load, not a Map lookup),
- * and the tuple's address words are compared field by field. Flows are kept in LRU order on a doubly linked list; the table evicts the
- * least recently used flow when full and expires flows idle longer than a timeout (packet
- * time), counting both.
+ * 4-tuple picks a chain in a power-of-two array of buckets (an indexed load, not a Map
+ * lookup), and the tuple's address words are compared field by field. Flows are kept in LRU
+ * order on a doubly linked list; the table evicts the least recently used flow when full and
+ * expires flows idle longer than a timeout (packet time), counting both.
  */
 export const FlowState = {
   /** SYN seen; waiting for the first client byte (seq = isn + 1). */

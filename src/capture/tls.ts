@@ -371,7 +371,9 @@ function parseExtensions(b: Uint8Array, p: number, end: number, hello: ClientHel
         break;
       case ExtensionType.SignatureAlgorithms:
         // RFC 8446 §4.2.3: SignatureScheme supported_signature_algorithms<2..2^16-2>.
-        issue = readU16List(b, data, dataEnd, 2, nameOnly ? undefined : hello.signatureAlgorithms) ? undefined : TLS_BAD_SIGNATURE_ALGORITHMS;
+        issue = readU16List(b, data, dataEnd, 2, nameOnly ? undefined : hello.signatureAlgorithms)
+          ? undefined
+          : TLS_BAD_SIGNATURE_ALGORITHMS;
         break;
       case ExtensionType.EncryptedClientHello:
         // RFC 9849 §5: ECHClientHello (outer or inner). Its presence is all we report: the inner

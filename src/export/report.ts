@@ -135,6 +135,11 @@ export function buildReport(r: ReportInputs): ReplayReport {
     names_not_recovered: Object.fromEntries(r.issues.rows().filter((d) => d.layer === 'name').map((d) => [d.reason, d.count])),
     decode_issues: r.issues.rows(),
     // client_names: names not kept because a client reached MAX_NAMES_PER_CLIENT.
-    evictions: { clients: r.analyzer.clients.evictions, client_names: r.analyzer.clients.namesDropped, alert_clients: r.analyzer.alerts.evictions, ...r.evictions },
+    evictions: {
+      clients: r.analyzer.clients.evictions,
+      client_names: r.analyzer.clients.namesDropped,
+      alert_clients: r.analyzer.alerts.evictions,
+      ...r.evictions,
+    },
   };
 }
