@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [o
   --runs K             timed runs per line, best wall time wins (default 3)
   --tshark-packets N   tshark reads only the first N packets (-c N; default 200000, 0 = whole file)
   --tshark-runs K      timed tshark runs (default 1)
-  --only LIST          lines to run, e.g. a,b,e (default a,b,b2,c,c2,d,e)
+  --only LIST          lines to run, e.g. a,b,e (default a,b,b2,c,c1,c2,d,e)
   --no-tshark          skip line e
   --no-verify          skip the one extra 'kasmon names' run that checks observation counts
   --json OUT           also write the results as JSON
@@ -81,7 +81,7 @@ function parseOpts() {
     runs: Math.max(1, num(values.runs, quick ? 1 : 3)),
     tsharkPackets: num(values['tshark-packets'], 200_000),
     tsharkRuns: Math.max(1, num(values['tshark-runs'], 1)),
-    only: new Set((values.only ?? 'a,b,b2,c,c2,d,e').split(',').map((s) => s.trim()).filter(Boolean)),
+    only: new Set((values.only ?? 'a,b,b2,c,c1,c2,d,e').split(',').map((s) => s.trim()).filter(Boolean)),
     tshark: !values['no-tshark'],
     verify: !values['no-verify'],
     json: values.json,
@@ -146,12 +146,12 @@ let pinCpu = null;
  * Runs one child; returns { wall, rssKiB, code, stdout, stderr }. stdout goes to /dev/null
  * unless capture is set.
  */
-function measure(cmd, args, { capture = false, env } = {}) {
+function measure(cmd, args, { capture = false, env, pin = true } = {}) {
   return new Promise((resolve) => {
     const timeFile = path.join(os.tmpdir(), `kasmon-bench-time-${process.pid}.txt`);
     let argv = [cmd, ...args];
     if (GNU_TIME) argv = [GNU_TIME, '-f', '%e %M', '-o', timeFile, ...argv];
-    if (pinCpu !== null) argv = [TASKSET, '-c', String(pinCpu), ...argv];
+    if (pinCpu !== null && pin) argv = [TASKSET, '-c', String(pinCpu), ...argv];
     devNull ??= fs.openSync('/dev/null', 'w');
     const t0 = process.hrtime.bigint();
     const child = spawn(argv[0], argv.slice(1), {
@@ -199,6 +199,9 @@ function lines(file, meta, opts) {
     { id: 'b', label: 'hand walk (Node floor)', cmd: node, args: [path.join(BENCH, 'walk-hand.mjs'), file], capture: true },
     { id: 'b2', label: 'hand walk + Buffer views', cmd: node, args: [path.join(BENCH, 'walk-hand.mjs'), file, '--views'], capture: true },
     { id: 'c', label: 'kasmon replay --format json', cmd: node, args: [CLI, 'replay', file, '--format', 'json'], kasmon: true },
+    // The same run without taskset: decoding is still one thread, but V8's compiler and GC
+    // helper threads may use another core instead of taking turns with it.
+    { id: 'c1', label: 'kasmon replay, not pinned', cmd: node, args: [CLI, 'replay', file, '--format', 'json'], kasmon: true, unpinned: true },
     { id: 'c2', label: 'kasmon replay, warm (2nd pass)', cmd: node, args: [path.join(BENCH, 'replay-warm.mjs'), file], capture: true, kasmon: true, innerWall: true },
     { id: 'd', label: 'kasmon names', cmd: node, args: [CLI, 'names', file], kasmon: true },
   ];
@@ -240,7 +243,7 @@ async function runLines(file, meta, opts) {
         continue;
       }
       process.stdout.write(`  run ${r + 1}/${l.tshark ? opts.tsharkRuns : opts.runs} ${l.id} ${l.label} ... `);
-      const m = await measure(l.cmd, l.args, { capture: l.capture, env: l.tshark ? tsharkEnv : undefined });
+      const m = await measure(l.cmd, l.args, { capture: l.capture, env: l.tshark ? tsharkEnv : undefined, pin: !l.unpinned });
       if (m.code !== 0) {
         res.ok = false;
         const why = m.stderr.split('\n').filter((s) => s && !/Running as user/.test(s)).slice(0, 3).join(' | ');
@@ -330,6 +333,8 @@ function printTable(file, meta, opts, results) {
   ratio('c2', 'e', 'kasmon replay warm / tshark');
   const c = get('c');
   if (c) console.log(`  kasmon replay vs target 1.5 M packets/s on one core: ${(c.pps / 1.5e6).toFixed(2)}x (cold process)`);
+  const c1 = get('c1');
+  if (c1) console.log(`  kasmon replay not pinned vs target 1.5 M packets/s: ${(c1.pps / 1.5e6).toFixed(2)}x (cold process, V8 helper threads on any core)`);
   const c2 = get('c2');
   if (c2) console.log(`  kasmon replay warm vs target 1.5 M packets/s on one core: ${(c2.pps / 1.5e6).toFixed(2)}x (second pass, one process)`);
   if (!get('c') && !get('d') && (opts.only.has('c') || opts.only.has('d'))) console.log('  (kasmon lines: not built yet)');
