@@ -96,7 +96,7 @@ export function createDecoder(config: Config, emit: (o: Observation) => void, on
   const accept = onlyMatches
     ? (_k: ObservationKind, name: string, cname: string | undefined): boolean => m.match(name) !== undefined || (cname !== undefined && m.match(cname) !== undefined)
     : undefined;
-  return new Decoder(emit, { dnsPorts: config.dns.ports, limits: config.limits, ...(accept ? { accept } : {}) });
+  return new Decoder(emit, { dnsPorts: config.dns.ports, limits: config.limits, ...(accept ? { accept, nameRoots: m.rootNames() } : {}) });
 }
 
 export function report(config: Config, decoder: Decoder, analyzer: Analyzer, run: RunResult): ReplayReport {

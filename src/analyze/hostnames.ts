@@ -146,6 +146,14 @@ export class Matcher {
     else known.suffix ||= suffix;
   }
 
+  /**
+   * Every root (the last two labels of an indexed suffix or exact name): a name whose own last
+   * two labels are none of these matches nothing. Decoders use it to skip names early.
+   */
+  rootNames(): string[] {
+    return [...this.roots.values()].flatMap((list) => list.map((r) => r.text));
+  }
+
   /** The root entry for n[from..] (n's last two labels, or all of n), if any rule has it. */
   private rootOf(n: string, from: number): Root | undefined {
     const list = this.roots.get(hashFrom(n, from));

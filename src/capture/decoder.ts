@@ -9,6 +9,7 @@ import { ja4 } from './ja4.js';
 import type { Observation, ObservationKind } from './observation.js';
 import type { RawFrame } from './packet.js';
 import { EtherType, IpProto, LinkType, Port } from './protocols.js';
+import { NameRootFilter } from './name-roots.js';
 import { looksLikeQuicInitial, QuicInitialAssembler } from './quic.js';
 import { DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp-streams.js';
 import { toMicros } from './timefmt.js';
@@ -60,6 +61,12 @@ export interface DecoderOptions {
    * formatting addresses and computing JA4 for names no rule matches.
    */
   accept?: (kind: ObservationKind, name: string, cnameTarget: string | undefined) => boolean;
+  /**
+   * With `accept`: the last two labels every accepted name ends in (see name-roots.ts). DNS
+   * names outside them are counted without building their strings. `accept` must reject every
+   * name whose root is not listed.
+   */
+  nameRoots?: readonly string[];
 }
 
 export interface DecoderStats {
@@ -84,12 +91,15 @@ export class Decoder implements DnsSink, HttpSink {
   private lastSweepMicros = 0;
   private source: string | undefined;
   private readonly accept: DecoderOptions['accept'];
+  /** DnsSink: the byte-level root filter (replay only). */
+  readonly nameFilter: NameRootFilter | undefined;
 
   constructor(
     private readonly emit: (o: Observation) => void,
     opts: DecoderOptions = {},
   ) {
     this.accept = opts.accept;
+    this.nameFilter = opts.accept !== undefined && opts.nameRoots !== undefined ? new NameRootFilter(opts.nameRoots) : undefined;
     for (const p of opts.dnsPorts ?? [Port.DNS]) this.dnsPort[p] = 1;
     const limits = opts.limits ?? { maxFlows: DEFAULT_MAX_FLOWS, flowIdleSeconds: DEFAULT_FLOW_IDLE_SECONDS };
     const app: StreamApp = {
@@ -563,6 +573,10 @@ export class Decoder implements DnsSink, HttpSink {
   // DnsSink
   wants(kind: 'dns_query' | 'dns_answer', name: string, cnameTarget: string | undefined): boolean {
     return this.wanted(kind, name, cnameTarget);
+  }
+
+  unwanted(kind: 'dns_query' | 'dns_answer'): void {
+    this.stats.observations[kind]++;
   }
 
   query(name: string, qtype: string): void {

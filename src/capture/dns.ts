@@ -1,6 +1,7 @@
 import { u16be } from './bytes.js';
 import { ipv4ToString, ipv6ToString } from './ipfmt.js';
 import { defineIssue, type DecodeIssue } from './issues.js';
+import type { NameRootFilter } from './name-roots.js';
 
 /**
  * DNS messages (RFC 1035 §4.1): the header, the question section and the answer section's
@@ -34,6 +35,13 @@ export interface DnsSink {
    * consumer that keeps only some names saves the work for the rest.
    */
   wants?(kind: 'dns_query' | 'dns_answer', name: string, cnameTarget: string | undefined): boolean;
+  /**
+   * Optional, with `unwanted`: names whose last two labels fail this filter cannot be wanted,
+   * so they are counted through `unwanted` without building their strings. `wants` must reject
+   * every name the filter rejects (the filter may only pass more).
+   */
+  readonly nameFilter?: NameRootFilter | undefined;
+  unwanted?(kind: 'dns_query' | 'dns_answer'): void;
 }
 
 const T_A = 1;
@@ -66,7 +74,8 @@ const scratch = Buffer.alloc(MAX_WIRE_NAME + 1);
 const CACHE_SIZE = 4;
 const cacheOff = new Int32Array(CACHE_SIZE);
 const cachePointers = new Int32Array(CACHE_SIZE);
-const cacheName: string[] = ['', '', '', ''];
+/** null: the name was rejected by the name filter (no string was built). */
+const cacheName: Array<string | null> = ['', '', '', ''];
 let cacheCount = 0;
 let cacheNext = 0;
 
@@ -77,17 +86,20 @@ function resetNameCache(): void {
 
 /**
  * Reads a (possibly compressed) name starting at `off`; returns it lower-cased without the
- * trailing dot ('' for the root), or undefined if it is malformed. Sets `nameNext`.
+ * trailing dot ('' for the root), undefined if it is malformed, or null if it is valid but
+ * `filter` rejects it (then no string is built). Sets `nameNext`.
  */
-function readName(b: Uint8Array, off: number, len = b.length): string | undefined {
+function readName(b: Uint8Array, off: number, len: number, filter: NameRootFilter | undefined): string | null | undefined {
   // A name that is just a pointer to one read before: the same checks would pass (the target
   // is behind `off`, and one more pointer stays within MAX_POINTERS), so reuse its string.
   if (off + 1 < len && (b[off]! & 0xc0) === 0xc0) {
     const ptr = ((b[off]! & 0x3f) << 8) | b[off + 1]!;
     for (let i = 0; i < cacheCount; i++) {
       if (cacheOff[i] === ptr && ptr < off && cachePointers[i]! < MAX_POINTERS) {
+        const cached = cacheName[i]!;
+        if (cached === null && filter === undefined) break; // rejected before; read it in full now
         nameNext = off + 2;
-        return cacheName[i];
+        return cached;
       }
     }
   }
@@ -129,11 +141,13 @@ function readName(b: Uint8Array, off: number, len = b.length): string | undefine
     p = e;
   }
   nameNext = next;
-  let name: string | undefined;
+  let name: string | null | undefined;
   if (!ascii) name = nonAsciiName(b, off);
   else {
     if (n > 0 && scratch[n - 1] === 0x2e) n--;
-    name = n <= MAX_NAME_LEN ? scratch.toString('latin1', 0, n) : undefined;
+    if (n > MAX_NAME_LEN) name = undefined;
+    else if (filter !== undefined && !filter.mayMatch(scratch, n)) name = null;
+    else name = scratch.toString('latin1', 0, n);
   }
   if (name !== undefined) {
     cacheOff[cacheNext] = off;
@@ -174,39 +188,49 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
   const isResponse = (msg[2]! & 0x80) !== 0;
   const qd = u16be(msg, 4);
   const an = u16be(msg, 6);
+  const filter = sink.unwanted !== undefined ? sink.nameFilter : undefined;
   let off = DNS_HEADER_LEN;
   resetNameCache();
   // RFC 1035 §4.1.2: QNAME, QTYPE (2), QCLASS (2)
   for (let i = 0; i < qd; i++) {
-    const name = readName(msg, off);
+    const name = readName(msg, off, len, filter);
     if (name === undefined || nameNext + 4 > len) return DNS_BAD_QUESTION;
     off = nameNext + 4;
     // The question echoed in a response is not a new query (DESIGN.md: QR=0 only).
-    if (!isResponse && (sink.wants === undefined || sink.wants('dns_query', name, undefined))) {
-      sink.query(name, typeName(u16be(msg, nameNext)));
-    }
+    if (isResponse) continue;
+    if (name === null) sink.unwanted!('dns_query');
+    else if (sink.wants === undefined || sink.wants('dns_query', name, undefined)) sink.query(name, typeName(u16be(msg, nameNext)));
   }
   // Answers count only from responses (DESIGN.md: QR=1): a query carrying answer records
   // (or a DNS UPDATE's prerequisites) must not be able to plant names for attribution.
   if (!isResponse) return undefined;
   // RFC 1035 §4.1.3: NAME, TYPE (2), CLASS (2), TTL (4), RDLENGTH (2), RDATA
   for (let i = 0; i < an; i++) {
-    const name = readName(msg, off);
+    const owner = off;
+    const name = readName(msg, off, len, filter);
     if (name === undefined || nameNext + 10 > len) return DNS_BAD_ANSWER;
     const type = u16be(msg, nameNext);
     const rdlen = u16be(msg, nameNext + 8);
     const rd = nameNext + 10;
     if (rd + rdlen > len) return DNS_BAD_ANSWER;
     off = rd + rdlen;
-    if (type === T_A) {
-      if (rdlen === 4 && (sink.wants === undefined || sink.wants('dns_answer', name, undefined))) sink.answer(name, 'A', ipv4ToString(msg, rd));
-    } else if (type === T_AAAA) {
-      if (rdlen === 16 && (sink.wants === undefined || sink.wants('dns_answer', name, undefined))) sink.answer(name, 'AAAA', ipv6ToString(msg, rd));
+    if ((type === T_A && rdlen === 4) || (type === T_AAAA && rdlen === 16)) {
+      if (name === null) sink.unwanted!('dns_answer');
+      else if (sink.wants === undefined || sink.wants('dns_answer', name, undefined)) {
+        sink.answer(name, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4ToString(msg, rd) : ipv6ToString(msg, rd));
+      }
     } else if (type === T_CNAME) {
       // The target may be compressed against earlier names in the message.
-      const target = readName(msg, rd, rd + rdlen);
+      const target = readName(msg, rd, rd + rdlen, filter);
       if (target === undefined) return DNS_BAD_NAME;
-      if (sink.wants === undefined || sink.wants('dns_answer', name, target)) sink.answer(name, 'CNAME', target);
+      if (name === null && target === null) {
+        sink.unwanted!('dns_answer');
+        continue;
+      }
+      // One side passed the filter: the other is needed as text too (both were valid).
+      const ownerName = name ?? (readName(msg, owner, len, undefined) as string);
+      const targetName = target ?? (readName(msg, rd, rd + rdlen, undefined) as string);
+      if (sink.wants === undefined || sink.wants('dns_answer', ownerName, targetName)) sink.answer(ownerName, 'CNAME', targetName);
     }
   }
   return undefined;
