@@ -62,9 +62,14 @@ function lastDot(s: string, from: number): number {
   return -1;
 }
 
-function lastTwoLabels(s: string): string {
+/** Index of the dot in front of the last two labels, or -1 when there are fewer than three. */
+function rootDot(s: string): number {
   const last = lastDot(s, s.length - 1);
-  const second = last <= 0 ? -1 : lastDot(s, last - 1);
+  return last <= 0 ? -1 : lastDot(s, last - 1);
+}
+
+function lastTwoLabels(s: string): string {
+  const second = rootDot(s);
   return second < 0 ? s : s.slice(second + 1);
 }
 
@@ -194,8 +199,7 @@ export class Matcher {
     if (name.length === 0 || name.length > MAX_NAME_LEN + 1) return undefined;
     const n = normalizeHostname(name);
     if (n.length === 0 || n.length > MAX_NAME_LEN || n.charCodeAt(0) === 0x2e) return undefined;
-    const last = lastDot(n, n.length - 1);
-    const second = last <= 0 ? -1 : lastDot(n, last - 1);
+    const second = rootDot(n);
     const rootEntry = this.rootOf(n, second < 0 ? 0 : second + 1);
     if (rootEntry === undefined) return undefined;
     const hit = this.exact.get(n);
