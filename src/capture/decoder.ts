@@ -575,7 +575,8 @@ export class Decoder implements DnsSink, HttpSink {
     return this.wanted(kind, name, cnameTarget);
   }
 
-  unwanted(kind: 'dns_query' | 'dns_answer'): void {
+  /** A decoded name nobody wants: counted, no observation (also DnsSink, for filtered names). */
+  unwanted(kind: ObservationKind): void {
     this.stats.observations[kind]++;
   }
 
@@ -606,7 +607,7 @@ export class Decoder implements DnsSink, HttpSink {
    */
   private wanted(kind: ObservationKind, name: string, cnameTarget: string | undefined): boolean {
     if (this.accept === undefined || this.accept(kind, name, cnameTarget)) return true;
-    this.stats.observations[kind]++;
+    this.unwanted(kind);
     return false;
   }
 
