@@ -6,6 +6,11 @@
 //   b  hand walk             fs.readSync + 1 MiB buffer + in-place record headers: the Node floor
 //   b2 hand walk + views     (b) plus one Buffer view per packet, what a per-packet-Buffer API costs
 //   c  kasmon replay         node dist/cli.js replay FILE --format json > /dev/null
+//   c1 the same, not pinned  (V8's compiler and GC threads may use the other core)
+//   c2 warm                  the replay pipeline's second pass over FILE in one process
+//   c3 kasmon replay, 2x     (c) on a capture of twice the packets at the same rate: with (c)
+//                              it splits a cold run into a fixed cost per process (start-up,
+//                              JIT warm-up) and the rate one pinned core sustains after it
 //   d  kasmon names          node dist/cli.js names FILE > /dev/null
 //   e  tshark fields         tshark -n -r FILE [-c N] -T fields -e dns.qry.name
 //                              -e tls.handshake.extensions_server_name -e http.host > /dev/null
@@ -22,6 +27,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, GENERATOR_VERSION } from './gen-capture.mjs';
+import { oneCoreFit } from './one-core-fit.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
@@ -34,7 +40,7 @@ const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [o
   --runs K             timed runs per line, best wall time wins (default 3)
   --tshark-packets N   tshark reads only the first N packets (-c N; default 200000, 0 = whole file)
   --tshark-runs K      timed tshark runs (default 1)
-  --only LIST          lines to run, e.g. a,b,e (default a,b,b2,c,c1,c2,d,e)
+  --only LIST          lines to run, e.g. a,b,e (default a,b,b2,c,c1,c2,c3,d,e)
   --no-tshark          skip line e
   --no-verify          skip the one extra 'kasmon names' run that checks observation counts
   --json OUT           also write the results as JSON
@@ -81,7 +87,7 @@ function parseOpts() {
     runs: Math.max(1, num(values.runs, quick ? 1 : 3)),
     tsharkPackets: num(values['tshark-packets'], 200_000),
     tsharkRuns: Math.max(1, num(values['tshark-runs'], 1)),
-    only: new Set((values.only ?? 'a,b,b2,c,c1,c2,d,e').split(',').map((s) => s.trim()).filter(Boolean)),
+    only: new Set((values.only ?? 'a,b,b2,c,c1,c2,c3,d,e').split(',').map((s) => s.trim()).filter(Boolean)),
     tshark: !values['no-tshark'],
     verify: !values['no-verify'],
     json: values.json,
@@ -192,7 +198,7 @@ function countKinds(text) {
 
 // ---------------------------------------------------------------------------------------
 
-function lines(file, meta, opts) {
+function lines(file, meta, opts, big) {
   const node = process.execPath;
   const all = [
     { id: 'a', label: 'pcap-parser walk', cmd: node, args: [path.join(BENCH, 'walk-pcap-parser.mjs'), file], capture: true },
@@ -205,6 +211,10 @@ function lines(file, meta, opts) {
     { id: 'c2', label: 'kasmon replay, warm (2nd pass)', cmd: node, args: [path.join(BENCH, 'replay-warm.mjs'), file], capture: true, kasmon: true, innerWall: true },
     { id: 'd', label: 'kasmon names', cmd: node, args: [CLI, 'names', file], kasmon: true },
   ];
+  if (big) {
+    all.push({ id: 'c3', label: 'kasmon replay, 2x packets', cmd: node, args: [CLI, 'replay', big.file, '--format', 'json'], kasmon: true,
+      packets: big.meta.packets, bytes: big.meta.bytes, file: big.file });
+  }
   if (opts.tshark && TSHARK) {
     const n = opts.tsharkPackets > 0 ? Math.min(opts.tsharkPackets, meta.packets) : meta.packets;
     const args = ['-n', '-r', file, ...(n < meta.packets ? ['-c', String(n)] : []), '-T', 'fields', ...TSHARK_FIELDS.flatMap((f) => ['-e', f])];
@@ -214,8 +224,8 @@ function lines(file, meta, opts) {
   return all.filter((l) => opts.only.has(l.id));
 }
 
-async function runLines(file, meta, opts) {
-  const todo = lines(file, meta, opts);
+async function runLines(file, meta, opts, big) {
+  const todo = lines(file, meta, opts, big);
   const results = new Map();
   for (const l of todo) {
     const rel = (a) => (a === process.execPath ? 'node' : a.startsWith(ROOT + path.sep) ? path.relative(ROOT, a) : a);
@@ -228,7 +238,7 @@ async function runLines(file, meta, opts) {
   const tsharkEnv = { ...process.env, WIRESHARK_CONFIG_DIR: wsConf ?? '' };
 
   // warm the page cache so run 1 is not a disk benchmark
-  await measure(process.execPath, [path.join(BENCH, 'walk-hand.mjs'), file]);
+  for (const f of new Set([file, ...todo.map((l) => l.file).filter(Boolean)])) await measure(process.execPath, [path.join(BENCH, 'walk-hand.mjs'), f]);
 
   const rounds = Math.max(opts.runs, opts.tsharkRuns);
   for (let r = 0; r < rounds; r++) {
@@ -314,6 +324,8 @@ function printTable(file, meta, opts, results) {
   console.log(fmt(head));
   for (const row of rows) console.log(fmt(row));
   for (const r of results) if (r.note) console.log(`  ${r.id}: ${r.note}`);
+  const c3line = results.find((r) => r.id === 'c3');
+  if (c3line?.ok && c3line.walls.length) console.log(`  c3: ${c3line.cmd.split(' ')[3]} (same traffic and packet rate, twice as long)`);
 
   const get = (id) => results.find((r) => r.id === id && r.ok && r.walls.length);
   const ratios = {};
@@ -337,8 +349,20 @@ function printTable(file, meta, opts, results) {
   if (c1) console.log(`  kasmon replay not pinned vs target 1.5 M packets/s: ${(c1.pps / 1.5e6).toFixed(2)}x (cold process, V8 helper threads on any core)`);
   const c2 = get('c2');
   if (c2) console.log(`  kasmon replay warm vs target 1.5 M packets/s on one core: ${(c2.pps / 1.5e6).toFixed(2)}x (second pass, one process)`);
+  const c3 = get('c3');
+  if (c3) console.log(`  kasmon replay 2x packets vs target 1.5 M packets/s on one core: ${(c3.pps / 1.5e6).toFixed(2)}x (cold process)`);
   if (!get('c') && !get('d') && (opts.only.has('c') || opts.only.has('d'))) console.log('  (kasmon lines: not built yet)');
-  return ratios;
+  const fit = oneCoreFit(c, c3);
+  if (fit) {
+    console.log(`one pinned core, cold process = fixed cost + packets / rate (fitted from c and c3):`);
+    console.log(`  fixed cost per process (node start-up, loading, JIT warm-up): ${fit.fixed.toFixed(3)} s`);
+    console.log(`  sustained rate: ${fmtInt(fit.rate)} packets/s = ${(fit.rate / 1.5e6).toFixed(2)}x the target 1.5 M packets/s on one core` +
+      ` -> ${fit.rate >= 1.5e6 ? 'MET' : 'NOT MET'}`);
+    console.log(fit.breakEven > 0
+      ? `  a whole cold run averages 1.5 M packets/s from ${fmtInt(fit.breakEven)} packets on`
+      : '  a whole cold run never averages 1.5 M packets/s: the sustained rate is below it');
+  }
+  return { ratios, fit };
 }
 
 async function rssCheck(opts) {
@@ -410,8 +434,9 @@ async function main() {
     const { file, meta } = ensureCapture(opts.packets);
     console.log(`capture ${path.relative(ROOT, file)} (generator v${GENERATOR_VERSION}); ${opts.runs} run(s) per line`);
     if (opts.only.has('e') && !TSHARK) console.log('e: tshark not installed, skipped');
-    const { results, namesCheck, nodeStartup } = await runLines(file, meta, opts);
-    const ratios = printTable(file, meta, opts, results);
+    const big = opts.only.has('c3') ? ensureCapture(opts.packets * 2, DEFAULTS.spanSeconds * 2) : undefined;
+    const { results, namesCheck, nodeStartup } = await runLines(file, meta, opts, big);
+    const { ratios, fit } = printTable(file, meta, opts, results);
     if (namesCheck) {
       const parts = Object.entries(namesCheck.want).map(([k, v]) => `${k} ${namesCheck.got[k] ?? 0}/${v}`);
       console.log(`names check (kasmon names vs generator): ${parts.join(', ')} -> ${namesCheck.match ? 'OK' : 'MISMATCH'}`);
@@ -434,7 +459,7 @@ async function main() {
       runs: opts.runs, tsharkRuns: opts.tsharkRuns,
       results: results.map(({ id, label, cmd, packets, bytes, walls, rssKiB, ok, note, best, pps, mbps, peakRssMiB, startup, ppsExStartup }) =>
         ({ id, label, cmd, ok, note: note || undefined, packets, bytes, walls, best, pps, mbps, rssKiB, peakRssMiB, startup, ppsExStartup })),
-      ratios, namesCheck, nodeStartup,
+      ratios, oneCore: fit, namesCheck, nodeStartup,
     };
   }
   if (opts.json) {
