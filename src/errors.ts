@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'ERR_INPUT_UNREADABLE'
   | 'ERR_INPUT_NOT_CAPTURE'
   | 'ERR_INPUT_DAMAGED'
+  /** SIGINT/SIGTERM before there was anything to report (exit 130/143). */
+  | 'ERR_INTERRUPTED'
   | 'ERR_OUTPUT';
 
 export const EXIT = {

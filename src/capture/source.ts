@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { createRequire } from 'node:module';
 import type * as Stream from 'node:stream';
 import type * as Zlib from 'node:zlib';
@@ -27,6 +28,7 @@ export interface ReadResult {
   damaged?: string;
 }
 
+/** Reads into buf[off, off + len): bytes read, 0 at end of input, -1 when the run was aborted while waiting. */
 type Fill = (buf: Uint8Array, off: number, len: number) => Promise<number>;
 
 /**
@@ -40,6 +42,56 @@ function fileFill(fd: number): Fill {
   return async (buf, off, len) => {
     if (++reads % 16 === 0) await new Promise<void>((r) => setImmediate(r));
     return readSync(fd, buf, off, len, null);
+  };
+}
+
+/**
+ * Standard input. A file redirected onto it (`kasmon replay - < capture.pcap`) is read like
+ * any file. A pipe or socket (`tcpdump -w - | kasmon replay -`) is read with readSync straight
+ * into the capture buffer, after process.stdin has put the descriptor in non-blocking mode:
+ * process.stdin's stream hands over one 64 KiB Buffer per promise and made the pipe 2.5-3x
+ * slower than the same file (bench/README.md). A read on libuv's thread pool would be as fast,
+ * but one blocked on an idle pipe can be neither cancelled nor outlived: libuv joins its
+ * threads at exit, so SIGTERM would hang until the next packet.
+ */
+function stdinFill(signal: AbortSignal | undefined): Fill {
+  let isFile: boolean;
+  try {
+    isFile = fstatSync(0).isFile();
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new KasmonError('ERR_INPUT_UNREADABLE', `-: cannot read standard input (${why}); pipe a capture in, e.g. tcpdump -w - | kasmon replay -`);
+  }
+  if (isFile) return fileFill(0);
+  if (isatty(0)) {
+    throw new KasmonError('ERR_INPUT_UNREADABLE', '-: standard input is a terminal, not a capture; pipe one in, e.g. tcpdump -w - | kasmon replay -');
+  }
+  // Creating process.stdin opens descriptor 0 in libuv, which makes it non-blocking; the stream
+  // itself never reads (it starts paused and nothing resumes it).
+  void process.stdin;
+  return pipeFill(0, signal);
+}
+
+/** Longest pause between two reads of an idle pipe: the most a packet waits to be read. */
+const IDLE_POLL_MS = 16;
+
+/** Non-blocking reads of a pipe or socket; while it is empty, waits (abortably) and tries again. */
+function pipeFill(fd: number, signal: AbortSignal | undefined): Fill {
+  let total = 0;
+  return async (buf, off, len) => {
+    for (let idle = 0; ; idle++) {
+      if (signal?.aborted) return -1;
+      try {
+        const n = readSync(fd, buf, off, len, null);
+        total += n;
+        return n;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EAGAIN') throw new KasmonError('ERR_INPUT_DAMAGED', `-: read failed after ${total} bytes (${code ?? (e as Error).message})`);
+      }
+      // Empty for now: give the event loop a turn (signals, output), then back off to IDLE_POLL_MS.
+      await new Promise<void>((r) => (idle === 0 ? setImmediate(r) : setTimeout(r, Math.min(IDLE_POLL_MS, 1 << (idle - 1)))));
+    }
   };
 }
 
@@ -65,7 +117,7 @@ async function* prefixed(head: Uint8Array, fill: Fill): AsyncGenerator<Uint8Arra
   for (;;) {
     const b = new Uint8Array(READ_CHUNK);
     const n = await fill(b, 0, b.length);
-    if (n === 0) return;
+    if (n <= 0) return;
     yield b.subarray(0, n);
   }
 }
@@ -73,7 +125,7 @@ async function* prefixed(head: Uint8Array, fill: Fill): AsyncGenerator<Uint8Arra
 async function fillAtLeast(fill: Fill, buf: Uint8Array, filled: number, want: number): Promise<number> {
   while (filled < want) {
     const n = await fill(buf, filled, buf.length - filled);
-    if (n === 0) break;
+    if (n <= 0) break;
     filled += n;
   }
   return filled;
@@ -94,7 +146,7 @@ export async function readCapture(
   let fd: number | undefined;
   let fill: Fill;
   if (input === '-') {
-    fill = streamFill(process.stdin);
+    fill = stdinFill(opts.signal);
   } else {
     try {
       fd = openSync(input, 'r');
@@ -135,12 +187,17 @@ async function readFrom(
       try {
         return await inner(b, off, len);
       } catch (e) {
+        if (opts.signal?.aborted) return -1; // the compressed input was cut off by the abort
         throw new KasmonError('ERR_INPUT_DAMAGED', `${input}: gzip stream damaged (${(e as Error).message})`);
       }
     };
     fill = innerFill;
     buf = new Uint8Array(2 * READ_CHUNK);
     filled = await fillAtLeast(fill, buf, 0, PCAP_GLOBAL_HEADER_LEN);
+  }
+  if (opts.signal?.aborted && filled < PCAP_GLOBAL_HEADER_LEN) {
+    const sig = String(opts.signal.reason);
+    throw new KasmonError('ERR_INTERRUPTED', `${input}: ${sig} before any capture data arrived; nothing to report`, sig === 'SIGTERM' ? 143 : 130);
   }
   if (filled === 0) throw new KasmonError('ERR_INPUT_NOT_CAPTURE', `${input}: empty file, not a pcap or pcapng capture`);
 
@@ -183,6 +240,7 @@ async function readFrom(
         buf.copyWithin(0, pos, filled);
       } else {
         const n = await fill(buf, filled, buf.length - filled);
+        if (n < 0) break; // aborted while waiting for input: report what came before
         if (n === 0) {
           if (tail > 0) damaged = `${input}: cut short in the middle of a record after frame ${parser.frames} (${tail} bytes left over)`;
           break;
