@@ -150,8 +150,8 @@ async function replay(args: string[]): Promise<number> {
   const r = report(config, decoder, analyzer, run);
   const out = values.format === 'json' ? JSON.stringify(r, null, 2) + '\n' : renderTable(r);
   // When alerts go to stdout too, keep the report off it (stderr) so the NDJSON stays clean.
-  if (values.alerts === '-') process.stderr.write(out);
-  else process.stdout.write(out);
+  const dest = values.alerts === '-' ? process.stderr : process.stdout;
+  await new Promise<void>((resolve) => dest.write(out, () => resolve()));
   const interrupted = interruptedCode(ac);
   if (interrupted !== undefined) return interrupted;
   if (values['fail-on-alert'] && r.totals.clients_after_cutoff > 0) return EXIT.alert;
@@ -251,6 +251,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // After SIGINT/SIGTERM a read of an idle stdin pipe may still be pending on libuv's thread
+    // pool, and would keep the process alive; everything collected has been written by now.
+    if (code === 130 || code === 143) process.exit(code);
   },
   (e: unknown) => {
     process.stderr.write(`kasmon: internal error: ${(e as Error).stack ?? String(e)}\n`);
