@@ -11,6 +11,8 @@
 //   c3 kasmon replay, 2x     (c) on a capture of twice the packets at the same rate: with (c)
 //                              it splits a cold run into a fixed cost per process (start-up,
 //                              JIT warm-up) and the rate one pinned core sustains after it
+//   c4 kasmon replay, pipe   sh -c 'cat FILE | node dist/cli.js replay --format json -': stdin
+//                              as a sensor feeds it (cat and kasmon share the pinned core)
 //   d  kasmon names          node dist/cli.js names FILE > /dev/null
 //   e  tshark fields         tshark -n -r FILE [-c N] -T fields -e dns.qry.name
 //                              -e tls.handshake.extensions_server_name -e http.host > /dev/null
@@ -40,7 +42,7 @@ const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [o
   --runs K             timed runs per line, best wall time wins (default 3)
   --tshark-packets N   tshark reads only the first N packets (-c N; default 200000, 0 = whole file)
   --tshark-runs K      timed tshark runs (default 1)
-  --only LIST          lines to run, e.g. a,b,e (default a,b,b2,c,c1,c2,c3,d,e)
+  --only LIST          lines to run, e.g. a,b,e (default a,b,b2,c,c1,c2,c3,c4,d,e)
   --no-tshark          skip line e
   --no-verify          skip the one extra 'kasmon names' run that checks observation counts
   --json OUT           also write the results as JSON
@@ -87,7 +89,7 @@ function parseOpts() {
     runs: Math.max(1, num(values.runs, quick ? 1 : 3)),
     tsharkPackets: num(values['tshark-packets'], 200_000),
     tsharkRuns: Math.max(1, num(values['tshark-runs'], 1)),
-    only: new Set((values.only ?? 'a,b,b2,c,c1,c2,c3,d,e').split(',').map((s) => s.trim()).filter(Boolean)),
+    only: new Set((values.only ?? 'a,b,b2,c,c1,c2,c3,c4,d,e').split(',').map((s) => s.trim()).filter(Boolean)),
     tshark: !values['no-tshark'],
     verify: !values['no-verify'],
     json: values.json,
@@ -209,6 +211,7 @@ function lines(file, meta, opts, big) {
     // helper threads may use another core instead of taking turns with it.
     { id: 'c1', label: 'kasmon replay, not pinned', cmd: node, args: [CLI, 'replay', file, '--format', 'json'], kasmon: true, unpinned: true },
     { id: 'c2', label: 'kasmon replay, warm (2nd pass)', cmd: node, args: [path.join(BENCH, 'replay-warm.mjs'), file], capture: true, kasmon: true, innerWall: true },
+    { id: 'c4', label: 'kasmon replay - from a pipe', cmd: 'sh', args: ['-c', `cat '${file}' | '${node}' '${CLI}' replay --format json -`], kasmon: true },
     { id: 'd', label: 'kasmon names', cmd: node, args: [CLI, 'names', file], kasmon: true },
   ];
   if (big) {
@@ -343,6 +346,7 @@ function printTable(file, meta, opts, results) {
   ratio('d', 'e', 'kasmon names / tshark');
   ratio('c', 'b', 'kasmon replay / hand walk');
   ratio('c2', 'e', 'kasmon replay warm / tshark');
+  ratio('c4', 'c', 'kasmon replay pipe / file');
   const c = get('c');
   if (c) console.log(`  kasmon replay vs target 1.5 M packets/s on one core: ${(c.pps / 1.5e6).toFixed(2)}x (cold process)`);
   const c1 = get('c1');
