@@ -251,9 +251,6 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // After SIGINT/SIGTERM a read of an idle stdin pipe may still be pending on libuv's thread
-    // pool, and would keep the process alive; everything collected has been written by now.
-    if (code === 130 || code === 143) process.exit(code);
   },
   (e: unknown) => {
     process.stderr.write(`kasmon: internal error: ${(e as Error).stack ?? String(e)}\n`);
