@@ -150,8 +150,8 @@ async function replay(args: string[]): Promise<number> {
   const r = report(config, decoder, analyzer, run);
   const out = values.format === 'json' ? JSON.stringify(r, null, 2) + '\n' : renderTable(r);
   // When alerts go to stdout too, keep the report off it (stderr) so the NDJSON stays clean.
-  const dest = values.alerts === '-' ? process.stderr : process.stdout;
-  await new Promise<void>((resolve) => dest.write(out, () => resolve()));
+  if (values.alerts === '-') process.stderr.write(out);
+  else process.stdout.write(out);
   const interrupted = interruptedCode(ac);
   if (interrupted !== undefined) return interrupted;
   if (values['fail-on-alert'] && r.totals.clients_after_cutoff > 0) return EXIT.alert;
