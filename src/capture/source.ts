@@ -199,7 +199,9 @@ async function readFrom(
     const sig = String(opts.signal.reason);
     throw new KasmonError('ERR_INTERRUPTED', `${input}: ${sig} before any capture data arrived; nothing to report`, sig === 'SIGTERM' ? 143 : 130);
   }
-  if (filled === 0) throw new KasmonError('ERR_INPUT_NOT_CAPTURE', `${input}: empty file, not a pcap or pcapng capture`);
+  if (filled === 0) {
+    throw new KasmonError('ERR_INPUT_NOT_CAPTURE', `${input}: empty ${input === '-' ? 'input' : 'file'}, not a pcap or pcapng capture`);
+  }
 
   let parser: RecordParser;
   let pos = 0;

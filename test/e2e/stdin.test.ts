@@ -60,6 +60,17 @@ describe('kasmon replay - (standard input)', () => {
     expect(reportOf(String(r.stdout))).toEqual(reportOf(fromFile.stdout));
   });
 
+  test('an empty stdin (/dev/null) is not a capture: one line, exit 2', () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      const r = spawnSync(NODE, [CLI, 'replay', '-'], { cwd: ROOT, encoding: 'utf8', stdio: [fd, 'pipe', 'pipe'] });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe('kasmon: -: empty input, not a pcap or pcapng capture\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   test('a terminal on stdin is refused with a one-line hint and exit 2', () => {
     // script(1) (bsdutils, always on Debian) gives kasmon a pseudo-terminal as stdin.
     const r = spawnSync('script', ['-qec', `'${NODE}' '${CLI}' replay -`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
