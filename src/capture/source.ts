@@ -50,9 +50,9 @@ function fileFill(fd: number): Fill {
  * any file. A pipe or socket (`tcpdump -w - | kasmon replay -`) is read with readSync straight
  * into the capture buffer, after process.stdin has put the descriptor in non-blocking mode:
  * process.stdin's stream hands over one 64 KiB Buffer per promise and made the pipe 2.5-3x
- * slower than the same file (bench/README.md). Reads on libuv's thread pool move raw bytes a
- * little faster still, but one blocked on an idle pipe can be neither cancelled nor outlived:
- * libuv joins its threads at exit, so SIGTERM would hang until the next packet.
+ * slower than the same file (bench/README.md). Reads on libuv's thread pool move raw bytes
+ * about as fast, but one blocked on an idle pipe can be neither cancelled nor outlived: libuv
+ * joins its threads at exit, so SIGTERM would hang until the next packet.
  */
 function stdinFill(signal: AbortSignal | undefined): Fill {
   let isFile: boolean;
