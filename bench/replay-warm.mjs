@@ -1,6 +1,7 @@
 // Line c2: the replay pipeline (capture → analyze, as `kasmon replay` runs it) over the file
-// twice in one process, timing the second pass: the throughput of a warmed-up process, as a
-// long-running sensor sees it, without start-up and JIT warm-up. Prints one JSON line.
+// twice in one process, timing the second pass: no start-up, most code compiled, though the
+// second pass's new decoder and analyzer still cost some re-optimisation (bench/README.md;
+// one long pass, as a sensor runs, is measured by the c/c3 fit). Prints one JSON line.
 import { loadConfig } from '../dist/config.js';
 import { createAnalyzer, createDecoder, readAll, report } from '../dist/pipeline.js';
 
