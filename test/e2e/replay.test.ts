@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { CLI, FIXTURES, kasmon, lines, ROOT } from './cli.js';
+import { CLI, FIXTURES, kasmon, lines, ROOT, until } from './cli.js';
 
 const DEMO = `${FIXTURES}/demo/input.pcap`;
 /** As the README runs it (the report names its input). */
@@ -99,7 +99,9 @@ describe('kasmon replay on the bundled demo capture', () => {
     const pcap = readFileSync(DEMO);
     // Everything but the last few frames, then keep the pipe open: kasmon waits for more.
     child.stdin.write(pcap.subarray(0, pcap.length - 200));
-    await new Promise((r) => setTimeout(r, 700));
+    // Alerts are flushed once the chunk is decoded: then kasmon has read everything sent.
+    await until(() => existsSync(alerts) && readFileSync(alerts, 'utf8').length > 0, 'the alerts of the capture sent');
+    await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGINT');
     // The pipe stays open: kasmon stops waiting for the rest of the capture on its own.
     const code = await new Promise<number | null>((r) => child.on('close', r));

@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
-import { CLI, FIXTURES, ROOT, kasmon } from './cli.js';
+import { CLI, FIXTURES, ROOT, kasmon, until, waitingOnStdin } from './cli.js';
 
 /**
  * Every kind of standard input a capture arrives on: a file redirected onto it, a pipe, a
@@ -79,13 +80,17 @@ describe('kasmon replay - (standard input)', () => {
   });
 
   test('SIGTERM while the pipe is idle and still open: the report comes out at once, exit 143', async () => {
-    const child = spawn(NODE, [CLI, 'replay', '-', '--format', 'json'], { cwd: ROOT });
+    const dir = mkdtempSync(`${tmpdir()}/kasmon-stdin-`);
+    const alerts = `${dir}/alerts.ndjson`;
+    const child = spawn(NODE, [CLI, 'replay', '-', '--format', 'json', '--alerts', alerts], { cwd: ROOT });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.stdin.write(readFileSync(DEMO));
-    await new Promise((r) => setTimeout(r, 700));
+    // Alerts are flushed once the chunk is decoded: then kasmon has read everything sent.
+    await until(() => existsSync(alerts) && readFileSync(alerts, 'utf8').length > 0, 'the alerts of the capture sent');
+    await new Promise((r) => setTimeout(r, 100)); // ... and is back to waiting on the pipe
     const t0 = Date.now();
     child.kill('SIGTERM');
     // stdin is never closed: kasmon must not wait for more input or for the end of the pipe.
@@ -96,13 +101,14 @@ describe('kasmon replay - (standard input)', () => {
     expect(took).toBeLessThan(5_000);
     expect(err).toContain('kasmon: SIGTERM: stopping after the current chunk; flushing what was collected');
     expect(reportOf(out)).toEqual(reportOf(fromFile.stdout));
+    rmSync(dir, { recursive: true, force: true });
   }, 20_000);
 
   test('SIGINT before any capture data arrived: a one-line message, exit 130', async () => {
     const child = spawn(NODE, [CLI, 'replay', '-'], { cwd: ROOT });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    await new Promise((r) => setTimeout(r, 700));
+    await until(() => waitingOnStdin(child.pid!), 'kasmon to wait on its stdin');
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('close', r));
     child.stdin.destroy();
