@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Observation } from './capture/observation.js';
 import { isoTime } from './capture/timefmt.js';
 import { loadConfig, parseConfig, type Config } from './config.js';
-import { EXIT, KasmonError } from './errors.js';
+import { EXIT, exitForSignal, KasmonError } from './errors.js';
 import { alertEvent } from './export/ecs.js';
 import { NdjsonSink } from './export/ndjson.js';
 import { renderTable } from './export/report-table.js';
@@ -98,7 +98,7 @@ function interruptible(): AbortController {
 
 function interruptedCode(ac: AbortController): number | undefined {
   if (!ac.signal.aborted) return undefined;
-  return ac.signal.reason === 'SIGTERM' ? 143 : 130;
+  return exitForSignal(ac.signal.reason);
 }
 
 /** Reports inputs that were skipped or cut short (one line each) and picks the exit code. */

@@ -23,6 +23,11 @@ export const EXIT = {
   alert: 4,
 } as const;
 
+/** The exit code of a run stopped by `signal` (the abort reason): 128 + its number, as shells report it. */
+export function exitForSignal(signal: unknown): number {
+  return signal === 'SIGTERM' ? 143 : 130;
+}
+
 export class KasmonError extends Error {
   constructor(
     readonly code: ErrorCode,

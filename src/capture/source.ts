@@ -3,7 +3,7 @@ import { isatty } from 'node:tty';
 import { createRequire } from 'node:module';
 import type * as Stream from 'node:stream';
 import type * as Zlib from 'node:zlib';
-import { KasmonError } from '../errors.js';
+import { exitForSignal, KasmonError } from '../errors.js';
 import { isPcapMagic, PcapParser, PCAP_GLOBAL_HEADER_LEN } from './pcap.js';
 import { isPcapngMagic, PcapngParser } from './pcapng.js';
 import type { RawFrame, RecordParser } from './packet.js';
@@ -197,7 +197,7 @@ async function readFrom(
   }
   if (opts.signal?.aborted && filled < PCAP_GLOBAL_HEADER_LEN) {
     const sig = String(opts.signal.reason);
-    throw new KasmonError('ERR_INTERRUPTED', `${input}: ${sig} before any capture data arrived; nothing to report`, sig === 'SIGTERM' ? 143 : 130);
+    throw new KasmonError('ERR_INTERRUPTED', `${input}: ${sig} before any capture data arrived; nothing to report`, exitForSignal(sig));
   }
   if (filled === 0) {
     throw new KasmonError('ERR_INPUT_NOT_CAPTURE', `${input}: empty ${input === '-' ? 'input' : 'file'}, not a pcap or pcapng capture`);
