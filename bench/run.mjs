@@ -35,6 +35,7 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
 const OUT = path.join(BENCH, 'out');
 let CLI = path.join(ROOT, 'dist', 'cli.js');
+const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e';
 const TSHARK_FIELDS = ['dns.qry.name', 'tls.handshake.extensions_server_name', 'http.host'];
 
 const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
@@ -42,7 +43,7 @@ const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [o
   --runs K             timed runs per line, best wall time wins (default 3)
   --tshark-packets N   tshark reads only the first N packets (-c N; default 200000, 0 = whole file)
   --tshark-runs K      timed tshark runs (default 1)
-  --only LIST          lines to run, e.g. a,b,e (default a,b,b2,c,c1,c2,c3,c4,d,e)
+  --only LIST          lines to run, e.g. a,b,e (default ${DEFAULT_LINES})
   --no-tshark          skip line e
   --no-verify          skip the one extra 'kasmon names' run that checks observation counts
   --json OUT           also write the results as JSON
@@ -89,7 +90,7 @@ function parseOpts() {
     runs: Math.max(1, num(values.runs, quick ? 1 : 3)),
     tsharkPackets: num(values['tshark-packets'], 200_000),
     tsharkRuns: Math.max(1, num(values['tshark-runs'], 1)),
-    only: new Set((values.only ?? 'a,b,b2,c,c1,c2,c3,c4,d,e').split(',').map((s) => s.trim()).filter(Boolean)),
+    only: new Set((values.only ?? DEFAULT_LINES).split(',').map((s) => s.trim()).filter(Boolean)),
     tshark: !values['no-tshark'],
     verify: !values['no-verify'],
     json: values.json,
@@ -233,7 +234,7 @@ async function runLines(file, meta, opts, big) {
   for (const l of todo) {
     const rel = (a) => (a === process.execPath ? 'node' : a.startsWith(ROOT + path.sep) ? path.relative(ROOT, a) : a);
     results.set(l.id, { id: l.id, label: l.label, cmd: [l.cmd, ...l.args].map(rel).join(' ') + (l.capture ? '' : ' > /dev/null'),
-      packets: l.packets ?? meta.packets, bytes: l.bytes ?? meta.bytes, walls: [], rssKiB: [], ok: true, note: '' });
+      packets: l.packets ?? meta.packets, bytes: l.bytes ?? meta.bytes, file: l.file ?? file, walls: [], rssKiB: [], ok: true, note: '' });
   }
   const kasmonBuilt = fs.existsSync(CLI);
   let wsConf;
@@ -328,7 +329,7 @@ function printTable(file, meta, opts, results) {
   for (const row of rows) console.log(fmt(row));
   for (const r of results) if (r.note) console.log(`  ${r.id}: ${r.note}`);
   const c3line = results.find((r) => r.id === 'c3');
-  if (c3line?.ok && c3line.walls.length) console.log(`  c3: ${c3line.cmd.split(' ')[3]} (same traffic and packet rate, twice as long)`);
+  if (c3line?.ok && c3line.walls.length) console.log(`  c3: ${path.relative(ROOT, c3line.file)} (same traffic and packet rate, twice as long)`);
 
   const get = (id) => results.find((r) => r.id === id && r.ok && r.walls.length);
   const ratios = {};
