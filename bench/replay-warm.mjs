@@ -2,8 +2,8 @@
 // twice in one process, timing the second pass: no start-up, most code compiled, though the
 // second pass's new decoder and analyzer still cost some re-optimisation (bench/README.md;
 // one long pass, as a sensor runs, is measured by the c/c3 fit). Prints one JSON line.
-import { loadConfig } from '../dist/config.js';
-import { createAnalyzer, createDecoder, readAll, report } from '../dist/pipeline.js';
+import { loadConfig } from '../dist/config/load.js';
+import { createAnalyzer, createDecoder, readAll, report } from '../dist/engine/pipeline.js';
 
 const file = process.argv[2];
 const config = loadConfig();

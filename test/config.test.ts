@@ -7,16 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { Matcher } from '../src/analyze/hostnames.js';
 import { CATEGORIES } from '../src/analyze/rules.js';
-import { loadConfigSnapshot, saveConfigSnapshot, SNAPSHOT_FORMAT } from '../src/config-snapshot.js';
+import { loadConfigSnapshot, saveConfigSnapshot, SNAPSHOT_FORMAT } from '../src/config/snapshot.js';
 import {
   DEFAULT_CONFIG_PATH,
   loadConfig,
   parseConfig,
   parseConfigBody,
-  parseTimestamp,
   readDefaultConfig,
   type ConfigBody,
-} from '../src/config.js';
+} from '../src/config/load.js';
+import { parseTimestamp } from '../src/config/timestamp.js';
 import { KasmonError } from '../src/errors.js';
 
 const FILE = 'config/x.yaml';
@@ -437,7 +437,7 @@ describe('default-config snapshot (dist/default-config.json)', () => {
     built(); // the child would fall back to YAML (and fail below) without a current snapshot
     const script = `
       import { createRequire } from 'node:module';
-      const { loadConfig } = await import(${JSON.stringify(new URL('../dist/config.js', import.meta.url).href)});
+      const { loadConfig } = await import(${JSON.stringify(new URL('../dist/config/load.js', import.meta.url).href)});
       const yamlLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes(${JSON.stringify(join('node_modules', 'yaml'))}));
       const defaults = loadConfig();
       const before = yamlLoaded();

@@ -1,5 +1,5 @@
 import type { Observation } from '../capture/observation.js';
-import { LruMap } from '../capture/lru.js';
+import { LruMap } from '../common/lru.js';
 import type { RuleMatch } from './hostnames.js';
 import { CATEGORIES, type Category, type Severity } from './rules.js';
 

@@ -1,5 +1,5 @@
 import { OBSERVATION_KINDS, type Observation, type ObservationKind } from '../capture/observation.js';
-import { LruMap } from '../capture/lru.js';
+import { LruMap } from '../common/lru.js';
 import type { RuleMatch } from './hostnames.js';
 import type { Phase } from './phases.js';
 import type { Category, Severity } from './rules.js';

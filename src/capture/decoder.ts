@@ -1,19 +1,19 @@
-import { u16be, u32be, u32le } from './bytes.js';
-import { PacketContext } from './context.js';
-import { Defragmenter } from './defrag.js';
-import { decodeDns, type DnsSink } from './dns.js';
-import type { HttpSink } from './http.js';
-import { ipv4Text, ipv6Text } from './ipfmt.js';
+import { u16be, u32be, u32le } from '../common/bytes.js';
+import { PacketContext } from './packet/context.js';
+import { Defragmenter } from './packet/defrag.js';
+import { decodeDns, type DnsSink } from './app/dns.js';
+import type { HttpSink } from './app/http.js';
+import { ipv4Text, ipv6Text } from '../common/address.js';
 import { defineIssue, IssueCounter, isIssue, type DecodeIssue } from './issues.js';
-import { ja4 } from './ja4.js';
+import { ja4 } from './app/ja4.js';
 import type { Observation, ObservationKind } from './observation.js';
-import type { RawFrame } from './packet.js';
-import { EtherType, IpProto, LinkType, Port } from './protocols.js';
-import { NameRootFilter } from './name-roots.js';
-import { looksLikeQuicInitial, QuicInitialAssembler } from './quic.js';
-import { DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp-streams.js';
-import { toMicros } from './timefmt.js';
-import { parseClientHello, type ClientHello } from './tls.js';
+import type { RawFrame } from './read/frame.js';
+import { EtherType, IpProto, LinkType, Port } from './packet/protocols.js';
+import { NameRootFilter } from './app/name-filter.js';
+import { looksLikeQuicInitial, QuicInitialAssembler } from './app/quic.js';
+import { DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp/streams.js';
+import { toMicros } from '../common/time.js';
+import { parseClientHello, type ClientHello } from './app/tls.js';
 import { NAME_NO_SNI, NAME_SNAPLEN } from './unrecovered.js';
 
 /**

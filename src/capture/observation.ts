@@ -12,13 +12,9 @@ export const OBSERVATION_KINDS: readonly ObservationKind[] = [
   'quic_sni',
 ];
 
-/** Packet time: whole seconds plus nanoseconds, and how many fraction digits the capture has. */
-export interface PacketTime {
-  sec: number;
-  nsec: number;
-  /** Fraction digits the capture format carries: 6 (microseconds) or 9 (nanoseconds), 0-9. */
-  digits: number;
-}
+export type { PacketTime } from '../common/time.js';
+import type { PacketTime } from '../common/time.js';
+
 
 export interface Observation {
   kind: ObservationKind;

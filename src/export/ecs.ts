@@ -1,6 +1,6 @@
 import type { AlertDecision } from '../analyze/alerts.js';
 import type { ClientState } from '../analyze/clients.js';
-import { isoTime } from '../capture/timefmt.js';
+import { isoTime } from '../common/time.js';
 
 /**
  * Alert events in Elastic Common Schema field names, so Filebeat/Vector/Logstash can ship

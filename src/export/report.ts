@@ -3,8 +3,8 @@ import type { ClientState } from '../analyze/clients.js';
 import { SEVERITIES } from '../analyze/rules.js';
 import type { IssueCounter } from '../capture/issues.js';
 import type { ObservationKind } from '../capture/observation.js';
-import type { ReadResult } from '../capture/source.js';
-import { isoTime } from '../capture/timefmt.js';
+import type { ReadResult } from '../capture/read/source.js';
+import { isoTime } from '../common/time.js';
 
 /** The replay report: per-client findings plus what was read and what could not be decoded. */
 export interface ClientReport {

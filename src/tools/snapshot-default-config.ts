@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { DEFAULT_CONFIG_PATH, DEFAULT_SNAPSHOT_PATH, parseConfig, parseConfigBody, readDefaultConfig } from '../config.js';
-import { loadConfigSnapshot, saveConfigSnapshot, sha256 } from '../config-snapshot.js';
+import { DEFAULT_CONFIG_PATH, DEFAULT_SNAPSHOT_PATH, parseConfig, parseConfigBody, readDefaultConfig } from '../config/load.js';
+import { loadConfigSnapshot, saveConfigSnapshot, sha256 } from '../config/snapshot.js';
 
 const text = readFileSync(DEFAULT_CONFIG_PATH, 'utf8');
 const name = relative(process.cwd(), DEFAULT_CONFIG_PATH);

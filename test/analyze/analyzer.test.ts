@@ -4,7 +4,7 @@ import { AlertDecider, type AlertDecision } from '../../src/analyze/alerts.js';
 import { Matcher } from '../../src/analyze/hostnames.js';
 import { DEFAULT_CUTOFF_MICROS, phaseOf } from '../../src/analyze/phases.js';
 import type { Observation, ObservationKind } from '../../src/capture/observation.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/load.js';
 
 const config = loadConfig();
 const CUT = DEFAULT_CUTOFF_MICROS;

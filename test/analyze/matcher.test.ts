@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { Matcher, normalizeHostname } from '../../src/analyze/hostnames.js';
 import { MAX_EXPANSION, compilePattern, compileRule, expandBraces } from '../../src/analyze/rules.js';
 import type { Category, RuleSpec } from '../../src/analyze/rules.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/load.js';
 
 const matcher = new Matcher(loadConfig().endpoints);
 const pad2 = (n: number): string => String(n).padStart(2, '0');

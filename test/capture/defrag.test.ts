@@ -20,7 +20,7 @@ import {
   FRAG_TIMEOUT,
   FRAG_TOO_BIG,
   FRAG_TOO_MANY,
-} from '../../src/capture/defrag.js';
+} from '../../src/capture/packet/defrag.js';
 import type { Observation } from '../../src/capture/observation.js';
 import type { DecodeIssue } from '../../src/capture/issues.js';
 import {
@@ -330,7 +330,7 @@ describe('Defragmenter limits (constructed small)', () => {
   };
 
   test('train limit: the oldest train is evicted and counted; the newest complete', () => {
-    const { d, seen, last } = make(2, 1 << 20, 60_000_000);
+    const { d, last } = make(2, 1 << 20, 60_000_000);
     expect(d.add('a', 0, true, UDP, bytes(8), 0)).toBeUndefined();
     expect(last()).toBeUndefined();
     expect(d.add('b', 0, true, UDP, bytes(8), 1)).toBeUndefined();
@@ -383,7 +383,7 @@ describe('Defragmenter limits (constructed small)', () => {
   });
 
   test('more than 256 pieces in one train: too_many_fragments', () => {
-    const { d, seen, last } = make();
+    const { d, last } = make();
     for (let i = 0; i < 256; i++) d.add('a', i * 8, true, UDP, bytes(8), 0);
     expect(last()).toBeUndefined();
     d.add('a', 256 * 8, true, UDP, bytes(8), 0);
@@ -391,7 +391,7 @@ describe('Defragmenter limits (constructed small)', () => {
   });
 
   test('the payload handed in is copied: the caller may reuse its buffer', () => {
-    const { d, seen, last } = make();
+    const { d } = make();
     const buf = bytes(8, 7);
     d.add('a', 0, true, UDP, buf, 0);
     buf.fill(0);

@@ -1,7 +1,7 @@
 import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { decodeDns, typeName, type DnsSink } from '../../src/capture/dns.js';
+import { decodeDns, typeName, type DnsSink } from '../../src/capture/app/dns.js';
 
 /**
  * dns-packet is the reference: the hot-path decoder in src/capture/dns.ts must agree with it

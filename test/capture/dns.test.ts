@@ -11,7 +11,7 @@ import {
   DNS_TRUNCATED_HEADER,
   MAX_NAME_LEN,
   type DnsSink,
-} from '../../src/capture/dns.js';
+} from '../../src/capture/app/dns.js';
 import type { DecodeIssue } from '../../src/capture/issues.js';
 import type { Observation } from '../../src/capture/observation.js';
 import {

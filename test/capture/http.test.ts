@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { NAME_INCOMPLETE } from '../../src/capture/unrecovered.js';
-import { HTTP_BAD_HOST, HTTP_NO_HOST, MAX_HEADER_BYTES, hostFromHeader, parseHttpRequests } from '../../src/capture/http.js';
+import { HTTP_BAD_HOST, HTTP_NO_HOST, MAX_HEADER_BYTES, hostFromHeader, parseHttpRequests } from '../../src/capture/app/http.js';
 import type { DecodeIssue } from '../../src/capture/issues.js';
 import type { Observation } from '../../src/capture/observation.js';
 import { ascii, concat, eth, ETH_IPV4, httpGet, httpRequest, IPPROTO_TCP, ipv4, LINKTYPE, TCP_SYN, tcp } from '../helpers/packets.js';

@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { calculateJa4, readTlsClientHello } from 'read-tls-client-hello';
 import { describe, expect, test } from 'vitest';
 import type { Observation } from '../../src/capture/observation.js';
-import { loadConfig } from '../../src/config.js';
-import { createDecoder, readAll } from '../../src/pipeline.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createDecoder, readAll } from '../../src/engine/pipeline.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { calculateJa4, readTlsClientHello } from 'read-tls-client-hello';
 import { describe, expect, test } from 'vitest';
 import { isIssue } from '../../src/capture/issues.js';
-import { alpnCode, ja4, ja4MemoEntries } from '../../src/capture/ja4.js';
-import { isGrease, parseClientHello, readClientHelloMessage, type ClientHello } from '../../src/capture/tls.js';
+import { alpnCode, ja4, ja4MemoEntries } from '../../src/capture/app/ja4.js';
+import { isGrease, parseClientHello, readClientHelloMessage, type ClientHello } from '../../src/capture/app/tls.js';
 import { clientHello, handshakeMessage, type ClientHelloOptions } from '../helpers/tls.js';
 
 function parse(opts: ClientHelloOptions): ClientHello {

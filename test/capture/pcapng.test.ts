@@ -2,9 +2,9 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Observation } from '../../src/capture/observation.js';
-import { splitTimestamp } from '../../src/capture/pcapng.js';
-import { READ_CHUNK } from '../../src/capture/source.js';
-import { isoTime } from '../../src/capture/timefmt.js';
+import { splitTimestamp } from '../../src/capture/read/pcapng.js';
+import { READ_CHUNK } from '../../src/capture/read/source.js';
+import { isoTime } from '../../src/common/time.js';
 import { concat, dnsQuery, eth, ETH_IPV4, ipv4, ipv6, IPPROTO_UDP, LINKTYPE, u32, udp } from '../helpers/packets.js';
 import {
   decodeAll,

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DECODER_BUG, Decoder } from '../../src/capture/decoder.js';
 import type { Observation } from '../../src/capture/observation.js';
-import { readCapture } from '../../src/capture/source.js';
+import { readCapture } from '../../src/capture/read/source.js';
 import { KasmonError } from '../../src/errors.js';
 import {
   concat,

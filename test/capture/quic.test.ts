@@ -22,7 +22,7 @@ import {
   QUIC_TRUNCATED_HEADER,
   QUIC_TRUNCATED_PACKET,
   QUIC_UNSUPPORTED_VERSION,
-} from '../../src/capture/quic.js';
+} from '../../src/capture/app/quic.js';
 import {
   decodePacketNumber,
   deriveInitialKeys,
@@ -31,7 +31,7 @@ import {
   openPacket,
   quicVersionInfo,
   QuicVersion,
-} from '../../src/capture/quic-crypto.js';
+} from '../../src/capture/app/quic-crypto.js';
 import {
   clientInitialDatagrams,
   coalesce,

@@ -1,12 +1,12 @@
 import dnsPacket from 'dns-packet';
 import { describe, expect, test } from 'vitest';
 import { DECODER_BUG, TUNNEL_TRUNCATED } from '../../src/capture/decoder.js';
-import { TCP_TRUNCATED } from '../../src/capture/tcp-streams.js';
+import { TCP_TRUNCATED } from '../../src/capture/tcp/streams.js';
 import { Decoder } from '../../src/capture/decoder.js';
-import { decodeDns } from '../../src/capture/dns.js';
-import { splitTimestamp } from '../../src/capture/pcapng.js';
-import { readCapture } from '../../src/capture/source.js';
-import { isoTime } from '../../src/capture/timefmt.js';
+import { decodeDns } from '../../src/capture/app/dns.js';
+import { splitTimestamp } from '../../src/capture/read/pcapng.js';
+import { readCapture } from '../../src/capture/read/source.js';
+import { isoTime } from '../../src/common/time.js';
 import {
   concat, dnsQuery, dnsTcp, eth, ETH_IPV4, geneve, gtpu, httpGet, IPPROTO_TCP, IPPROTO_UDP, ipv4, LINKTYPE,
   PDU_SESSION_CONTAINER, TCP_SYN, tcp, u16, udp, vxlan,

@@ -12,13 +12,13 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Decoder, type DecoderOptions } from '../../src/capture/decoder.js';
-import { MAX_OOO_SEGMENTS } from '../../src/capture/tcp-streams.js';
+import { MAX_OOO_SEGMENTS } from '../../src/capture/tcp/streams.js';
 import { NAME_EVICTED, NAME_GAP, NAME_IDLE, NAME_INCOMPLETE, NAME_LIMIT, NAME_MIDSTREAM, NAME_NO_SNI, NAME_SNAPLEN } from '../../src/capture/unrecovered.js';
 import { isIssue } from '../../src/capture/issues.js';
-import { ja4 } from '../../src/capture/ja4.js';
+import { ja4 } from '../../src/capture/app/ja4.js';
 import type { Observation } from '../../src/capture/observation.js';
-import { newRawFrame } from '../../src/capture/packet.js';
-import { parseClientHello, TLS_HELLO_TOO_LARGE } from '../../src/capture/tls.js';
+import { newRawFrame } from '../../src/capture/read/frame.js';
+import { parseClientHello, TLS_HELLO_TOO_LARGE } from '../../src/capture/app/tls.js';
 import {
   concat,
   dnsQuery,

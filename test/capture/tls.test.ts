@@ -27,7 +27,7 @@ import {
   parseClientHello,
   readClientHelloMessage,
   type ClientHello,
-} from '../../src/capture/tls.js';
+} from '../../src/capture/app/tls.js';
 import {
   Ext,
   bytes,

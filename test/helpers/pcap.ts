@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Decoder, type DecoderOptions } from '../../src/capture/decoder.js';
 import type { Observation } from '../../src/capture/observation.js';
-import { newRawFrame } from '../../src/capture/packet.js';
-import { readCapture, type ReadResult } from '../../src/capture/source.js';
+import { newRawFrame } from '../../src/capture/read/frame.js';
+import { readCapture, type ReadResult } from '../../src/capture/read/source.js';
 import { concat } from './packets.js';
 
 /** 2024-09-30T08:15:02Z: the default packet time (the US cutoff week). */

@@ -23,7 +23,7 @@
  * `coalesce(...)`, `splitCrypto(...)`. Everything here may throw on misuse (it is test code).
  */
 import { createCipheriv } from 'node:crypto';
-import { deriveInitialKeys, quicVersionInfo, QuicVersion, type LongPacketType } from '../../src/capture/quic-crypto.js';
+import { deriveInitialKeys, quicVersionInfo, QuicVersion, type LongPacketType } from '../../src/capture/app/quic-crypto.js';
 
 export { QuicVersion };
 

@@ -1,6 +1,6 @@
-import { KasmonError } from '../errors.js';
-import { u32be, u32le } from './bytes.js';
-import { newRawFrame, type RawFrame, type RecordParser } from './packet.js';
+import { KasmonError } from '../../errors.js';
+import { u32be, u32le } from '../../common/bytes.js';
+import { newRawFrame, type RawFrame, type RecordParser } from './frame.js';
 
 /**
  * Classic libpcap files (https://www.tcpdump.org/manpages/pcap-savefile.5.html,

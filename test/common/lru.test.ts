@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { LruMap } from '../../src/capture/lru.js';
+import { LruMap } from '../../src/common/lru.js';
 
 describe('LruMap', () => {
   test('never holds more than its capacity, and counts (and reports) every eviction', () => {

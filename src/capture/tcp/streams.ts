@@ -1,10 +1,10 @@
-import { u16be, u32be } from './bytes.js';
-import type { PacketContext } from './context.js';
+import { u16be, u32be } from '../../common/bytes.js';
+import type { PacketContext } from '../packet/context.js';
 import { AppKind, FlowState, FlowTable, seqDiff, type AppKindValue, type Flow } from './flows.js';
-import { looksLikeHttpRequest, parseHttpRequests, type HttpSink } from './http.js';
-import { defineIssue, isIssue, type DecodeIssue } from './issues.js';
-import { looksLikeTlsHandshake, MAX_CLIENT_HELLO_BYTES, readClientHelloMessage, TLS_HELLO_TOO_LARGE } from './tls.js';
-import { DNS_TCP_LENGTH } from './dns.js';
+import { looksLikeHttpRequest, parseHttpRequests, type HttpSink } from '../app/http.js';
+import { defineIssue, isIssue, type DecodeIssue } from '../issues.js';
+import { looksLikeTlsHandshake, MAX_CLIENT_HELLO_BYTES, readClientHelloMessage, TLS_HELLO_TOO_LARGE } from '../app/tls.js';
+import { DNS_TCP_LENGTH } from '../app/dns.js';
 import {
   NAME_EVICTED,
   NAME_GAP,
@@ -14,7 +14,7 @@ import {
   NAME_MALFORMED,
   NAME_MIDSTREAM,
   NAME_SNAPLEN,
-} from './unrecovered.js';
+} from '../unrecovered.js';
 
 /**
  * TCP client streams: just enough reassembly to read the first message of each connection

@@ -3,10 +3,10 @@ import { isatty } from 'node:tty';
 import { createRequire } from 'node:module';
 import type * as Stream from 'node:stream';
 import type * as Zlib from 'node:zlib';
-import { exitForSignal, KasmonError } from '../errors.js';
+import { exitForSignal, KasmonError } from '../../errors.js';
 import { isPcapMagic, PcapParser, PCAP_GLOBAL_HEADER_LEN } from './pcap.js';
 import { isPcapngMagic, PcapngParser } from './pcapng.js';
-import type { RawFrame, RecordParser } from './packet.js';
+import type { RawFrame, RecordParser } from './frame.js';
 
 /**
  * Reads a capture file or stream ('-' = stdin) and hands every frame to `onFrame`,

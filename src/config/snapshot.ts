@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import type { ConfigBody } from './config.js';
+import type { ConfigBody } from './load.js';
 
 /** Bump when ConfigBody or what the parser puts in it changes shape (e.g. rules.ts pattern forms). */
 export const SNAPSHOT_FORMAT = 1;

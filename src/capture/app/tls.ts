@@ -13,8 +13,8 @@
  *
  * Decoders never throw: they return one of the frozen issues below (see issues.ts).
  */
-import { latin1, latin1Lower, u8, u16be } from './bytes.js';
-import { defineIssue, type DecodeIssue } from './issues.js';
+import { latin1, latin1Lower, u8, u16be } from '../../common/bytes.js';
+import { defineIssue, type DecodeIssue } from '../issues.js';
 
 // ---------------------------------------------------------------------------------------------
 // Issues. Compared by identity; `key` is what the metrics count.

@@ -2,9 +2,9 @@ import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Matcher } from '../../src/analyze/hostnames.js';
-import { decodeDns, type DnsSink } from '../../src/capture/dns.js';
-import { NameRootFilter } from '../../src/capture/name-roots.js';
-import { loadConfig } from '../../src/config.js';
+import { decodeDns, type DnsSink } from '../../src/capture/app/dns.js';
+import { NameRootFilter } from '../../src/capture/app/name-filter.js';
+import { loadConfig } from '../../src/config/load.js';
 
 /**
  * replay hands the DNS decoder the matcher's roots: names outside them are counted without a

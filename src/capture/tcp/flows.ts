@@ -1,4 +1,4 @@
-import { u32be } from './bytes.js';
+import { u32be } from '../../common/bytes.js';
 
 /**
  * A bounded table of directional TCP flows, keyed without allocation: a 32-bit hash of the

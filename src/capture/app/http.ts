@@ -1,5 +1,5 @@
-import { latin1, latin1Lower } from './bytes.js';
-import { defineIssue, type DecodeIssue } from './issues.js';
+import { latin1, latin1Lower } from '../../common/bytes.js';
+import { defineIssue, type DecodeIssue } from '../issues.js';
 
 /**
  * HTTP/1.x requests (RFC 9112 §3, §3.2 Host): the request line is

@@ -1,4 +1,4 @@
-import type { PacketTime } from './observation.js';
+import type { PacketTime } from '../../common/time.js';
 
 /**
  * One captured frame, as a window into the reader's buffer. The reader owns `buf` and

@@ -12,7 +12,7 @@
  * (HKDF-Expand-Label), RFC 5869 (HKDF), RFC 9000 §17.1 and Appendix A.3 (packet numbers).
  */
 import { createCipheriv, createDecipheriv, createHmac, type Cipher } from 'node:crypto';
-import { u8 } from './bytes.js';
+import { u8 } from '../../common/bytes.js';
 
 /** Long-header packet types, as this module names them (RFC 9000 §17.2, Table 5). */
 export type LongPacketType = 'initial' | 'zero_rtt' | 'handshake' | 'retry';

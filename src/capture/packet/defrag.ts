@@ -1,4 +1,4 @@
-import { defineIssue, type DecodeIssue } from './issues.js';
+import { defineIssue, type DecodeIssue } from '../issues.js';
 
 /**
  * IP reassembly for IPv4 (RFC 791 §3.2, RFC 815) and IPv6 (RFC 8200 §4.5), bounded by a

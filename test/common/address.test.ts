@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ipv4Text, ipv4ToString, ipv6Text, ipv6ToString } from '../../src/capture/ipfmt.js';
+import { ipv4Text, ipv4ToString, ipv6Text, ipv6ToString } from '../../src/common/address.js';
 
 /**
  * Text forms of addresses: RFC 5952 for IPv6 (the observation contract's `src`/`dst`), dotted

@@ -1,7 +1,7 @@
-import { u16be } from './bytes.js';
-import { ipv4ToString, ipv6ToString } from './ipfmt.js';
-import { defineIssue, type DecodeIssue } from './issues.js';
-import type { NameRootFilter } from './name-roots.js';
+import { u16be } from '../../common/bytes.js';
+import { ipv4ToString, ipv6ToString } from '../../common/address.js';
+import { defineIssue, type DecodeIssue } from '../issues.js';
+import type { NameRootFilter } from './name-filter.js';
 
 /**
  * DNS messages (RFC 1035 §4.1): the header, the question section and the answer section's

@@ -1,12 +1,11 @@
 import { accessSync, constants } from 'node:fs';
-import { Analyzer, type AnalyzerHooks } from './analyze/analyzer.js';
-import { Matcher } from './analyze/hostnames.js';
-import { Decoder } from './capture/decoder.js';
-import type { Observation, ObservationKind } from './capture/observation.js';
-import { readCapture, type ReadResult } from './capture/source.js';
-import type { Config } from './config.js';
-import { EXIT, KasmonError } from './errors.js';
-import { buildReport, type ReplayReport } from './export/report.js';
+import { Analyzer, type AnalyzerHooks } from '../analyze/analyzer.js';
+import { Matcher } from '../analyze/hostnames.js';
+import { Decoder } from '../capture/decoder.js';
+import type { Observation, ObservationKind } from '../capture/observation.js';
+import { readCapture, type ReadResult } from '../capture/read/source.js';
+import type { Config } from '../config/load.js';
+import { EXIT, KasmonError } from '../errors.js';
 
 /**
  * Wires capture → analyze for a list of inputs. No process globals here (the CLI owns
@@ -97,18 +96,4 @@ export function createDecoder(config: Config, emit: (o: Observation) => void, on
     ? (_k: ObservationKind, name: string, cname: string | undefined): boolean => m.match(name) !== undefined || (cname !== undefined && m.match(cname) !== undefined)
     : undefined;
   return new Decoder(emit, { dnsPorts: config.dns.ports, limits: config.limits, ...(accept ? { accept, nameRoots: m.rootNames() } : {}) });
-}
-
-export function report(config: Config, decoder: Decoder, analyzer: Analyzer, run: RunResult): ReplayReport {
-  return buildReport({
-    cutoffMicros: config.cutoff.micros,
-    observer: config.observer.name,
-    reads: run.reads,
-    frames: decoder.stats.frames,
-    bytes: decoder.stats.bytes,
-    observations: decoder.stats.observations,
-    analyzer,
-    issues: decoder.issues,
-    evictions: decoder.evictions(),
-  });
 }

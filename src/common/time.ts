@@ -1,4 +1,10 @@
-import type { PacketTime } from './observation.js';
+/** Packet time: whole seconds plus nanoseconds, and how many fraction digits the capture has. */
+export interface PacketTime {
+  sec: number;
+  nsec: number;
+  /** Fraction digits the capture format carries: 6 (microseconds) or 9 (nanoseconds), 0-9. */
+  digits: number;
+}
 
 /**
  * ISO 8601 UTC with the capture's own precision: `2024-09-30T08:15:02.123456Z`. Any

@@ -1,5 +1,5 @@
-import type { RawFrame } from './packet.js';
-import { newRawFrame } from './packet.js';
+import type { RawFrame } from '../read/frame.js';
+import { newRawFrame } from '../read/frame.js';
 
 /**
  * What the layers below the application know about the packet being decoded: its frame, the

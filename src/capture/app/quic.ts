@@ -16,8 +16,8 @@
  *             │                               └─ 0-RTT / Handshake: skipped by Length
  *             └─ short header: ends the walk (it runs to the end of the datagram)
  */
-import { ByteReader, u24be, u32be, u8 } from './bytes.js';
-import { defineIssue, type DecodeIssue, type IssueCounter } from './issues.js';
+import { ByteReader, u24be, u32be, u8 } from '../../common/bytes.js';
+import { defineIssue, type DecodeIssue, type IssueCounter } from '../issues.js';
 import {
   deriveInitialKeys,
   openPacket,

@@ -1,6 +1,6 @@
-import { KasmonError } from '../errors.js';
-import { u16be, u16le, u32be, u32le } from './bytes.js';
-import { newRawFrame, type RawFrame, type RecordParser } from './packet.js';
+import { KasmonError } from '../../errors.js';
+import { u16be, u16le, u32be, u32le } from '../../common/bytes.js';
+import { newRawFrame, type RawFrame, type RecordParser } from './frame.js';
 
 /**
  * pcapng (draft-ietf-opsawg-pcapng): a sequence of blocks, each

@@ -1,0 +1,65 @@
+/** What every command shares: usage errors, buffered stdout, signals, input problems, config overrides. */
+import { loadConfig, parseConfig, type Config } from '../config/load.js';
+import { EXIT, exitForSignal, KasmonError } from '../errors.js';
+import type { RunResult } from '../engine/pipeline.js';
+
+export class UsageError extends KasmonError {
+  constructor(message: string) {
+    super('ERR_USAGE', `${message}; see kasmon --help`);
+  }
+}
+
+/** Buffered stdout that honours backpressure once per chunk of input. */
+export class Stdout {
+  private parts: string[] = [];
+  private size = 0;
+  write(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+  }
+  get pending(): number {
+    return this.size;
+  }
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (!process.stdout.write(text)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
+  }
+}
+
+export function interruptible(): AbortController {
+  const ac = new AbortController();
+  const stop = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`kasmon: ${sig}: stopping after the current chunk; flushing what was collected\n`);
+    ac.abort(sig);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return ac;
+}
+
+export function interruptedCode(ac: AbortController): number | undefined {
+  if (!ac.signal.aborted) return undefined;
+  return exitForSignal(ac.signal.reason);
+}
+
+/** Reports inputs that were skipped or cut short (one line each) and picks the exit code. */
+export function problems(run: RunResult): number {
+  for (const m of run.rejected) process.stderr.write(`kasmon: ${m} (skipped; the other inputs were processed)\n`);
+  for (const d of run.damaged) process.stderr.write(`kasmon: ${d}\n`);
+  if (run.rejected.length > 0) return EXIT.usage;
+  return run.damaged.length > 0 ? EXIT.damaged : EXIT.ok;
+}
+
+export /** The config file, with --cutoff/--observer laid over it through the same validation. */
+function loadWithOverrides(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
+  const config = loadConfig(file);
+  if (cutoff === undefined && observer === undefined) return config;
+  const over = [
+    cutoff !== undefined ? `cutoff: ${JSON.stringify(cutoff)}` : '',
+    observer !== undefined ? `observer:\n  name: ${JSON.stringify(observer)}` : '',
+  ].join('\n');
+  return parseConfig(over, 'command line (--cutoff/--observer)', config);
+}

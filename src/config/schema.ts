@@ -1,0 +1,249 @@
+/**
+ * The configuration's shape: the `Config` type every part of kasmon reads, and for each YAML
+ * section the readers that check it (keys, types, ranges) with positions. YAML keys are
+ * snake_case; the Config type is camelCase. How files are found, layered and frozen is
+ * load.ts; how YAML nodes are read is yaml-reader.ts.
+ */
+import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from '../analyze/rules.js';
+import type { Category, CompiledPattern, CompiledRule, Confidence, Severity } from '../analyze/rules.js';
+import { CUTOFF_EXAMPLE, parseTimestamp } from './timestamp.js';
+import { Ctx, describe, entries, int, ip, isScalar, isSeq, join, list, object, oneOf, str, type Reader } from './yaml-reader.js';
+
+export interface Cutoff {
+  /** Microseconds since the epoch; an observation with `tsMicros >= micros` is after the cutoff. */
+  readonly micros: number;
+  /** The same instant in ISO 8601 UTC (`2024-09-29T04:00:00Z`), for reports and metrics. */
+  readonly iso: string;
+}
+
+export interface ObserverConfig {
+  /** Sensor name written as `observer.name` in alerts and reports. The host name when the file leaves it empty. */
+  readonly name: string;
+}
+
+export interface AlertsConfig {
+  /** Repeat an alert for the same client × category at most once per this many seconds. @default 3600 */
+  readonly suppressSeconds: number;
+  /** Alert only on matches at least this severe; weaker matches still appear in reports and metrics. @default 'medium' */
+  readonly minSeverity: Severity;
+}
+
+export interface LimitsConfig {
+  /** Clients tracked at once (LRU); the least recently seen is evicted and counted. @default 100000 */
+  readonly maxClients: number;
+  /** TCP flows tracked at once (under reassembly, or tombstones of finished ones; LRU). @default 65536 */
+  readonly maxFlows: number;
+  /** A flow idle this long is dropped. @default 120 */
+  readonly flowIdleSeconds: number;
+}
+
+export interface DnsConfig {
+  /** UDP/TCP ports decoded as DNS. @default [53] */
+  readonly ports: readonly number[];
+}
+
+/** A public resolver Kaspersky products query directly when the system DNS fails (ENDPOINTS.md §Public DNS fallback). */
+export interface PublicResolver {
+  /** IP address (IPv6 in RFC 5952 form, as observations print it). */
+  readonly address: string;
+  /** Operator, for reports. */
+  readonly provider: string;
+  /** `strong`: a Kaspersky name sent here is itself a sign of the fallback; `weak`: the resolver is common anyway. */
+  readonly evidence: 'strong' | 'weak';
+}
+
+/** A known non-endpoint source of Kaspersky traffic (e.g. a Check Point gateway): reported separately. */
+export interface Appliance {
+  /** Source IP address (IPv6 in RFC 5952 form). */
+  readonly address: string;
+  /** What it is, for reports. */
+  readonly name: string;
+}
+
+export interface Config {
+  /** The files this config was built from, defaults first. */
+  readonly files: readonly string[];
+  /** The US ban cutoff (default 2024-09-29T04:00:00Z). */
+  readonly cutoff: Cutoff;
+  readonly observer: ObserverConfig;
+  readonly alerts: AlertsConfig;
+  readonly limits: LimitsConfig;
+  readonly dns: DnsConfig;
+  /** Resolvers used by the public-DNS fallback, in the order the product tries them. */
+  readonly publicDnsFallback: readonly PublicResolver[];
+  /** Known appliances, matched by source address. @default [] */
+  readonly appliances: readonly Appliance[];
+  /** Endpoint rules in precedence order for ties (later wins): default rules, then the user's. */
+  readonly endpoints: readonly CompiledRule[];
+}
+
+// ─── cutoff ──────────────────────────────────────────────────────────────────────────────
+
+export const cutoff: Reader<Cutoff> = (ctx, v, path) => {
+  const s = isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
+  if (s === undefined) {
+    ctx.at(v, path, `expected an ISO 8601 timestamp, got ${describe(v)}; ${CUTOFF_EXAMPLE}`);
+    return undefined;
+  }
+  const r = parseTimestamp(s);
+  if (r.ok) return r.value;
+  ctx.at(v, path, r.error);
+  return undefined;
+};
+
+// ─── sections ────────────────────────────────────────────────────────────────────────────
+
+const DAY = 86_400;
+const MAX_TABLE = 10_000_000;
+
+export const observer = object<ObserverConfig>({ name: ['name', str] });
+export const alerts = object<AlertsConfig>({
+  suppress_seconds: ['suppressSeconds', int(0, 30 * DAY)],
+  min_severity: ['minSeverity', oneOf(SEVERITIES)],
+});
+export const limits = object<LimitsConfig>({
+  max_clients: ['maxClients', int(1, MAX_TABLE)],
+  max_flows: ['maxFlows', int(1, MAX_TABLE)],
+  flow_idle_seconds: ['flowIdleSeconds', int(1, DAY)],
+});
+const ports = list(int(1, 65_535), 1);
+export const dns = object<DnsConfig>({
+  ports: [
+    'ports',
+    (ctx, v, path) => {
+      const got = ports(ctx, v, path);
+      if (got !== undefined && new Set(got).size !== got.length) {
+        ctx.at(v, path, 'lists a port twice; remove the duplicate');
+        return undefined;
+      }
+      return got;
+    },
+  ],
+});
+const resolverItem = object<PublicResolver>({
+  address: ['address', ip],
+  provider: ['provider', str],
+  evidence: ['evidence', oneOf(['strong', 'weak'] as const)],
+});
+const applianceItem = object<Appliance>({ address: ['address', ip], name: ['name', str] });
+export const resolvers = list<PublicResolver>((ctx, v, p) => resolverItem(ctx, v, p));
+export const appliances = list<Appliance>((ctx, v, p) => applianceItem(ctx, v, p));
+
+// ─── endpoints ───────────────────────────────────────────────────────────────────────────
+
+const RULE_KEYS = ['id', 'pattern', 'patterns', 'severity', 'confidence', 'purpose', 'sources'] as const;
+const RULE_ID = /^[a-z0-9][a-z0-9._-]*$/;
+
+const ruleId: Reader<string> = (ctx, v, path) => {
+  const s = str(ctx, v, path);
+  if (s === undefined || RULE_ID.test(s)) return s;
+  ctx.at(v, path, `"${s}" is not a valid id; use lower-case letters, digits, "-", "." and "_" (like upd-snn)`);
+  return undefined;
+};
+
+const pattern: Reader<CompiledPattern> = (ctx, v, path) => {
+  const s = str(ctx, v, path);
+  if (s === undefined) return undefined;
+  const c = compilePattern(s);
+  if (c.ok) return c.value;
+  ctx.at(v, path, `"${s}": ${c.error}`);
+  return undefined;
+};
+
+interface PlacedRule {
+  readonly rule: CompiledRule;
+  readonly node: unknown;
+}
+
+function readRule(ctx: Ctx, v: unknown, path: string, category: Category): PlacedRule | undefined {
+  const f = entries(ctx, v, path, RULE_KEYS);
+  if (f === undefined) return undefined;
+  let ok = true;
+  const need = <T>(key: string, read: Reader<T>, fallback?: T): T | undefined => {
+    const e = f.get(key);
+    if (e === undefined) {
+      if (fallback === undefined) {
+        ctx.at(v, join(path, key), `missing; add "${key}:"`);
+        ok = false;
+      }
+      return fallback;
+    }
+    const got = read(ctx, e.value, join(path, key));
+    if (got === undefined) ok = false;
+    return got;
+  };
+  const id = need('id', ruleId);
+  const severity = need<Severity>('severity', oneOf(SEVERITIES));
+  const confidence = need<Confidence>('confidence', oneOf(CONFIDENCES));
+  const purpose = need('purpose', str, '');
+  const sources = need('sources', list(str), []);
+  let patterns: readonly CompiledPattern[] | undefined;
+  if (f.has('pattern') && f.has('patterns')) {
+    ctx.at(f.get('patterns')?.key, join(path, 'patterns'), 'use either "pattern" or "patterns", not both');
+    ok = false;
+  } else if (f.has('pattern')) {
+    const one = need('pattern', pattern);
+    patterns = one === undefined ? undefined : [one];
+  } else if (f.has('patterns')) {
+    patterns = need('patterns', list(pattern, 1));
+  } else {
+    ctx.at(v, join(path, 'patterns'), 'missing; add "pattern: <name>" or "patterns: [<name>, ...]"');
+    ok = false;
+  }
+  if (!ok || id === undefined || severity === undefined || confidence === undefined) return undefined;
+  if (patterns === undefined || purpose === undefined || sources === undefined) return undefined;
+  return { rule: { id, category, severity, confidence, purpose, sources, patterns }, node: v };
+}
+
+export const EXTENDS = ['default', 'none'] as const;
+
+export function readEndpoints(ctx: Ctx, v: unknown): CompiledRule[] | undefined {
+  const cats = entries(ctx, v, 'endpoints', CATEGORIES);
+  if (cats === undefined) return undefined;
+  const rules: PlacedRule[] = [];
+  let ok = true;
+  for (const category of CATEGORIES) {
+    const e = cats.get(category);
+    if (e === undefined) continue;
+    const path = `endpoints.${category}`;
+    if (isScalar(e.value) && e.value.value === null) continue;
+    if (!isSeq(e.value)) {
+      ctx.at(e.value, path, `expected a list of rules, got ${describe(e.value)}`);
+      ok = false;
+      continue;
+    }
+    e.value.items.forEach((node, i) => {
+      const r = readRule(ctx, ctx.deref(node), `${path}[${i}]`, category);
+      if (r === undefined) ok = false;
+      else rules.push(r);
+    });
+  }
+  return ok && noDuplicates(ctx, rules) ? rules.map((r) => r.rule) : undefined;
+}
+
+/** Within one file an id or a concrete pattern may appear once: a repeat is a copy-paste slip. */
+function noDuplicates(ctx: Ctx, rules: readonly PlacedRule[]): boolean {
+  const ids = new Map<string, PlacedRule>();
+  const texts = new Map<string, PlacedRule>();
+  let ok = true;
+  for (const r of rules) {
+    const first = ids.get(r.rule.id);
+    if (first !== undefined) {
+      ctx.at(r.node, `endpoints.${r.rule.category}`, `rule id "${r.rule.id}" is already used at line ${ctx.line(first.node)}; ids must be unique`);
+      ok = false;
+    }
+    ids.set(r.rule.id, r);
+    for (const p of r.rule.patterns) {
+      for (const f of p.forms) {
+        const prev = texts.get(f.text);
+        if (prev !== undefined && prev !== r) {
+          ctx.at(r.node, `endpoints.${r.rule.category}`, `rule "${r.rule.id}": "${f.text}" is already listed by rule "${prev.rule.id}" at line ${ctx.line(prev.node)}; keep one`);
+          ok = false;
+        }
+        texts.set(f.text, r);
+      }
+    }
+  }
+  return ok;
+}
+

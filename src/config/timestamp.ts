@@ -1,0 +1,29 @@
+/** Timestamps in config files and on the command line (the cutoff): ISO 8601 / RFC 3339 with a zone. */
+import type { Compiled } from '../analyze/rules.js';
+import type { Cutoff } from './schema.js';
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+export const CUTOFF_EXAMPLE = 'write it like 2024-09-29T04:00:00Z or 2024-09-29T00:00:00-04:00';
+
+/** ISO 8601 / RFC 3339 timestamp with Z or an offset → epoch microseconds (fraction beyond µs dropped). */
+export function parseTimestamp(s: string): Compiled<Cutoff> {
+  const m = ISO.exec(s.trim());
+  if (m === null) return { ok: false, error: `"${s}" is not an ISO 8601 timestamp; ${CUTOFF_EXAMPLE}` };
+  const [, y, mo, d, h, mi, sec = '0', frac = '', z, sign, oh = '0', om = '0'] = m;
+  if (z === undefined && sign === undefined) {
+    return { ok: false, error: `"${s}" has no UTC offset, so it is ambiguous; add Z (UTC) or an offset like -04:00` };
+  }
+  const [Y, M, D, H, Mi, S, OH, OM] = [y, mo, d, h, mi, sec, oh, om].map(Number) as [
+    number, number, number, number, number, number, number, number,
+  ];
+  const daysInMonth = new Date(Date.UTC(2000 + (Y % 400), M, 0)).getUTCDate();
+  if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > daysInMonth || H > 23 || Mi > 59 || S > 59 || OH > 23 || OM > 59) {
+    return { ok: false, error: `"${s}" is not a valid date and time (after 1970); ${CUTOFF_EXAMPLE}` };
+  }
+  const offsetMs = (sign === '-' ? -1 : 1) * (OH * 60 + OM) * 60_000;
+  const ms = Date.UTC(Y, M - 1, D, H, Mi, S) - offsetMs;
+  const micros = Number(frac.padEnd(6, '0').slice(0, 6));
+  const iso = `${new Date(ms).toISOString().slice(0, 19)}${micros > 0 ? `.${String(micros).padStart(6, '0')}` : ''}Z`;
+  return { ok: true, value: { micros: ms * 1000 + micros, iso } };
+}
