@@ -1,6 +1,7 @@
 import dnsPacket from 'dns-packet';
 import { describe, expect, test } from 'vitest';
-import { DECODER_BUG, TUNNEL_TRUNCATED } from '../../src/capture/decoder.js';
+import { DECODER_BUG } from '../../src/capture/decoder.js';
+import { TUNNEL_TRUNCATED } from '../../src/capture/packet/tunnels.js';
 import { TCP_TRUNCATED } from '../../src/capture/tcp/streams.js';
 import { Decoder } from '../../src/capture/decoder.js';
 import { decodeDns } from '../../src/capture/app/dns.js';
