@@ -1,13 +1,18 @@
 import type { Observation } from '../capture/observation.js';
-import { LruMap } from '../common/lru.js';
+import type { PacketTime } from '../common/time.js';
+import type { CategoryState } from './clients.js';
 import type { RuleMatch } from './hostnames.js';
-import { CATEGORIES, type Category, type Severity } from './rules.js';
+import type { Category, Severity } from './rules.js';
 
 /**
  * Alert decisions, like Zeek notices: one alert when a client first contacts a category at
- * or after the cutoff (identifier = client|category), then at most one more per
- * suppression window (packet time) while it goes on, carrying how many contacts were
- * folded into it.
+ * or after the cutoff (identifier = client × category), then at most one more per
+ * suppression window while it goes on, carrying how many contacts were folded into it.
+ *
+ * The window is measured on judged packet time *in either direction* from the last alert: a
+ * contact less than the window before or after it is folded, one further away alerts. So a
+ * packet stamped a year ahead (or behind) cannot mute the alerts that follow it, and
+ * replaying captures out of order still alerts once per window of recorded time.
  */
 export interface AlertDecision {
   client: string;
@@ -15,6 +20,9 @@ export interface AlertDecision {
   severity: Severity;
   match: RuleMatch;
   obs: Observation;
+  /** The time the contact was judged at (µs; its own time unless its stamp was out of step). */
+  at: number;
+  time: PacketTime;
   /** Contacts folded since the previous alert for this client × category. */
   suppressed: number;
   /** Post-cutoff contacts for this client × category so far, this one included. */
@@ -23,68 +31,16 @@ export interface AlertDecision {
   sequence: number;
 }
 
-interface AlertState {
-  lastAlertMicros: number;
-  folded: number;
-  countAfter: number;
-  sequence: number;
-}
-
-/** Clients whose alert state is kept (each entry holds every category); LRU beyond that. */
-export const MAX_ALERT_CLIENTS = 100_000;
-
-export class AlertDecider {
-  /**
-   * Per client, one slot per category (CATEGORIES order): the client string is the one the
-   * decoder already formatted and hashed, so no `client|category` key is built per match.
-   */
-  private readonly state: LruMap<string, Array<AlertState | undefined>>;
-  /** Post-cutoff contacts folded into a later alert (or never repeated). */
-  suppressedTotal = 0;
-
-  constructor(
-    private readonly suppressMicros: number,
-    maxClients = MAX_ALERT_CLIENTS,
-  ) {
-    this.state = new LruMap(maxClients);
+/**
+ * Whether a post-cutoff contact judged at `at` raises an alert for its category (true, and the
+ * state is updated), or is folded into the previous one (false, counted in `folded`).
+ */
+export function shouldAlert(s: CategoryState, at: number, suppressMicros: number): boolean {
+  if (s.sequence > 0 && Math.abs(at - s.lastAlertMicros) < suppressMicros) {
+    s.folded++;
+    return false;
   }
-
-  get evictions(): number {
-    return this.state.evictions;
-  }
-
-  /** Called for every post-cutoff match; returns an alert to send, or undefined (suppressed). */
-  decide(client: string, m: RuleMatch, o: Observation): AlertDecision | undefined {
-    let slots = this.state.get(client);
-    if (slots === undefined) {
-      slots = new Array<AlertState | undefined>(CATEGORIES.length).fill(undefined);
-      this.state.set(client, slots);
-    }
-    const i = CATEGORIES.indexOf(m.category);
-    const s = slots[i];
-    if (s === undefined) {
-      slots[i] = { lastAlertMicros: o.tsMicros, folded: 0, countAfter: 1, sequence: 1 };
-      return { client, category: m.category, severity: m.severity, match: m, obs: o, suppressed: 0, countAfter: 1, sequence: 1 };
-    }
-    s.countAfter++;
-    if (o.tsMicros - s.lastAlertMicros < this.suppressMicros) {
-      s.folded++;
-      this.suppressedTotal++;
-      return undefined;
-    }
-    const suppressed = s.folded;
-    s.folded = 0;
-    s.lastAlertMicros = o.tsMicros;
-    s.sequence++;
-    return {
-      client,
-      category: m.category,
-      severity: m.severity,
-      match: m,
-      obs: o,
-      suppressed,
-      countAfter: s.countAfter,
-      sequence: s.sequence,
-    };
-  }
+  s.lastAlertMicros = at;
+  s.sequence++;
+  return true;
 }

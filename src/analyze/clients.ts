@@ -1,71 +1,193 @@
-import { OBSERVATION_KINDS, type Observation, type ObservationKind } from '../capture/observation.js';
+import { OBSERVATION_KINDS, type Observation } from '../capture/observation.js';
 import { LruMap } from '../common/lru.js';
+import type { PacketTime } from '../common/time.js';
 import type { RuleMatch } from './hostnames.js';
-import type { Phase } from './phases.js';
-import type { Category, Severity } from './rules.js';
-import { SEVERITIES } from './rules.js';
+import { CATEGORIES, SEVERITIES, type Category, type Severity } from './rules.js';
 
-/** What kasmon knows about one client that contacted a Kaspersky endpoint. */
-export interface ClientState {
-  client: string;
-  firstSeenMicros: number;
-  lastSeenMicros: number;
-  /** ISO strings of the first/last observation, with the capture's precision. */
-  firstSeen: Observation['time'];
-  lastSeen: Observation['time'];
-  before: number;
-  after: number;
-  /** matched name → counts and rule */
-  names: Map<string, { category: Category; rule: string; before: number; after: number }>;
-  categories: Map<Category, { before: number; after: number; firstAfterMicros: number | undefined }>;
-  evidence: Set<ObservationKind>;
-  /** Highest severity matched at or after the cutoff (undefined: nothing after). */
-  severityAfter: Severity | undefined;
-  severity: Severity;
-  ja4: Set<string>;
-  /** A Kaspersky name was sent straight to a public resolver (the documented DNS fallback). */
-  publicDnsFallback: Set<string>;
-  /** A ClientHello to a Kaspersky name carried ECH: the real name may be another. */
-  echSeen: boolean;
-  appliance: boolean;
-  alerts: number;
-  /** Bits of OBSERVATION_KINDS already in `evidence` (the Set is what reports read). */
-  evidenceBits: number;
-  /** The fingerprint added to `ja4` last: a client repeats its own, so most adds are skipped. */
-  lastJa4: string | undefined;
+/**
+ * Per-client state: what kasmon knows about each client that contacted a Kaspersky endpoint,
+ * including its alert state (one slot per category), so alert history lives and dies with its
+ * client. The table is bounded by a byte budget (limits.memory.clients) and a count; the least
+ * recently seen client is evicted first, and evictions are counted. Every entry's bytes are
+ * accounted as it grows (see the *_BYTES constants, measured by test/analyze/client-memory).
+ *
+ * Times: `at` is the time a contact is judged at (the packet's own time, or network time for
+ * a packet whose stamp was out of step: engine/clock.ts), and `time` the same instant as a
+ * PacketTime with the capture's precision, for output.
+ */
+
+/** One category of one client: counts, first/last contact after the cutoff, alert state. */
+export class CategoryState {
+  before = 0;
+  after = 0;
+  firstAfter: PacketTime | undefined = undefined;
+  firstAfterMicros = Number.NaN;
+  lastAfter: PacketTime | undefined = undefined;
+  lastAfterMicros = Number.NaN;
+  /** Judged time of the last alert raised (NaN: none yet). */
+  lastAlertMicros = Number.NaN;
+  /** Post-cutoff contacts folded since the last alert. */
+  folded = 0;
+  /** Alerts raised for this client × category: 1 for the first, then 2, 3 ... */
+  sequence = 0;
 }
 
-/** At most this many distinct names / fingerprints are kept per client. */
+/** One matched name of one client. */
+export class NameState {
+  before = 0;
+  after = 0;
+  /**
+   * Where the client went for this name (TLS, HTTP and QUIC connections): server address and
+   * port, in two parallel lists of at most MAX_DESTINATIONS (no string is built per contact).
+   */
+  destAddrs: string[] | undefined = undefined;
+  destPorts: number[] | undefined = undefined;
+  /** Addresses DNS answers gave for this name, at most MAX_DESTINATIONS. */
+  addresses: string[] | undefined = undefined;
+  constructor(
+    readonly category: Category,
+    readonly rule: string,
+  ) {}
+
+  /** `ip:port` (`[v6]:port`) of each destination. */
+  get destinations(): string[] {
+    const a = this.destAddrs ?? [];
+    return a.map((ip, i) => (ip.includes(':') ? `[${ip}]:${this.destPorts![i]}` : `${ip}:${this.destPorts![i]}`));
+  }
+}
+
+export class ClientState {
+  firstSeen: PacketTime;
+  firstSeenMicros: number;
+  lastSeen: PacketTime;
+  lastSeenMicros: number;
+  before = 0;
+  after = 0;
+  readonly names = new Map<string, NameState>();
+  /** By CATEGORIES index. */
+  readonly categories: Array<CategoryState | undefined> = new Array<CategoryState | undefined>(CATEGORIES.length).fill(undefined);
+  /** Bits of OBSERVATION_KINDS seen. */
+  evidenceBits = 0;
+  /** Index in SEVERITIES of the most severe match (0 = high). */
+  severityRank: number;
+  /** The same for matches at or after the cutoff (-1: none). */
+  severityAfterRank = -1;
+  /** JA4 fingerprints of its ClientHellos to Kaspersky names, at most MAX_JA4_PER_CLIENT. */
+  readonly ja4: string[] = [];
+  /** Public resolvers it sent Kaspersky names to directly (the documented DNS fallback). */
+  readonly publicDnsFallback: string[] = [];
+  /** A ClientHello to a Kaspersky name carried ECH: the real name may be another. */
+  echSeen = false;
+  alerts = 0;
+  /** Bytes this entry is accounted at. */
+  bytes = CLIENT_BYTES;
+  /** Ageing time of the last contact (for idle expiry). */
+  touched: number;
+
+  constructor(
+    readonly client: string,
+    readonly appliance: boolean,
+    time: PacketTime,
+    at: number,
+    severity: Severity,
+    age: number,
+  ) {
+    this.firstSeen = time;
+    this.lastSeen = time;
+    this.firstSeenMicros = at;
+    this.lastSeenMicros = at;
+    this.severityRank = SEVERITIES.indexOf(severity);
+    this.touched = age;
+  }
+
+  get severity(): Severity {
+    return SEVERITIES[this.severityRank] ?? 'info';
+  }
+
+  get severityAfter(): Severity | undefined {
+    return this.severityAfterRank < 0 ? undefined : SEVERITIES[this.severityAfterRank];
+  }
+
+  /** Evidence kinds in OBSERVATION_KINDS order. */
+  get evidence(): string[] {
+    return OBSERVATION_KINDS.filter((_, i) => (this.evidenceBits & (1 << i)) !== 0);
+  }
+
+  get firstAfter(): PacketTime | undefined {
+    return this.earliest((c) => c.firstAfterMicros, (c) => c.firstAfter, true);
+  }
+
+  get lastAfter(): PacketTime | undefined {
+    return this.earliest((c) => c.lastAfterMicros, (c) => c.lastAfter, false);
+  }
+
+  private earliest(us: (c: CategoryState) => number, t: (c: CategoryState) => PacketTime | undefined, first: boolean): PacketTime | undefined {
+    let best: CategoryState | undefined;
+    for (const c of this.categories) {
+      if (c === undefined || c.after === 0) continue;
+      if (best === undefined || (first ? us(c) < us(best) : us(c) > us(best))) best = c;
+    }
+    return best === undefined ? undefined : t(best);
+  }
+}
+
+// ─── memory accounting ───────────────────────────────────────────────────────────────────
+// V8 heap bytes, measured on Node 20 x64 (test/analyze/client-memory.test.ts keeps them honest:
+// it builds clients and compares the accounted bytes with the heap they really take).
+
+/** A client with no names: the object, its Map and arrays, the category slot array, the LRU slot and Map entry, the key string. */
+export const CLIENT_BYTES = 720;
+/** A category's state (first use of a category by a client). */
+export const CATEGORY_BYTES = 120;
+/** A name entry: the NameState, its Map entry; plus the name's own string bytes. */
+export const NAME_BYTES = 120;
+/** A short string kept in a list (JA4, `ip:port`, an address): header, characters, array slot. */
+export const STRING_BYTES = 24;
+
+/** At most this many distinct names / fingerprints / destinations are kept per client. */
 export const MAX_NAMES_PER_CLIENT = 256;
 export const MAX_JA4_PER_CLIENT = 32;
+export const MAX_DESTINATIONS = 8;
 
-function higher(a: Severity, b: Severity): Severity {
-  return SEVERITIES.indexOf(a) <= SEVERITIES.indexOf(b) ? a : b;
+const stringBytes = (s: string): number => STRING_BYTES + ((s.length + 7) & ~7);
+
+export interface ClientLimits {
+  /** Byte budget of the whole table (clients with their names, fingerprints and alert state). */
+  readonly bytes: number;
+  /** Most clients held, whatever their size. @default no bound beyond bytes */
+  readonly maxClients?: number;
 }
 
-/** Per-client state, LRU-bounded; evictions are counted and reported. */
-export class ClientTracker {
+/** Per-client state, bounded in bytes; evictions and idle expiries are counted and reported. */
+export class ClientTable {
   private readonly lru: LruMap<string, ClientState>;
-  /** Names not recorded because a client hit MAX_NAMES_PER_CLIENT. */
+  /** Names not recorded because a client reached MAX_NAMES_PER_CLIENT. */
   namesDropped = 0;
+  /** Clients that left the table after being idle (expireIdle). */
+  expired = 0;
   /**
    * The client of the previous call: observations come in runs per client (a response's
    * answers, a connection's names), and a run needs no map lookup. Safe because entries
-   * leave the map only when a new client is set, which replaces this.
+   * leave the map only in `enforce` (which spares the client in use) and `expireIdle`, which
+   * forgets this.
    */
   private lastClient: string | undefined;
   private lastState: ClientState | undefined;
-  /** The name entry of the previous call (undefined entry: the name was dropped at the cap). */
-  private lastNameState: ClientState | undefined;
+  /** Likewise the name entry of the previous call (a query, then its answers). */
+  private lastNameOwner: ClientState | undefined;
   private lastName: string | undefined;
-  private lastNameEntry: { category: Category; rule: string; before: number; after: number } | undefined;
-  /** Likewise the category entry. */
-  private lastCategoryState: ClientState | undefined;
-  private lastCategory: Category | undefined;
-  private lastCategoryEntry: { before: number; after: number; firstAfterMicros: number | undefined } | undefined;
+  private lastNameState: NameState | undefined;
 
-  constructor(maxClients: number) {
-    this.lru = new LruMap(maxClients);
+  constructor(limits: ClientLimits) {
+    this.lru = new LruMap({
+      capacity: limits.maxClients ?? Number.MAX_SAFE_INTEGER,
+      budget: limits.bytes,
+      costOf: (c) => c.bytes,
+      onEvict: (k, c) => {
+        if (k === this.lastClient) this.lastClient = undefined;
+        if (c === this.lastNameOwner) this.lastNameOwner = undefined;
+      },
+    });
   }
 
   get evictions(): number {
@@ -76,90 +198,162 @@ export class ClientTracker {
     return this.lru.size;
   }
 
-  clients(): ClientState[] {
-    return [...this.lru.values()];
+  get bytes(): number {
+    return this.lru.bytes;
   }
 
-  record(client: string, o: Observation, m: RuleMatch, phase: Phase, appliance: boolean): ClientState {
+  get(client: string): ClientState | undefined {
+    return this.lru.get(client);
+  }
+
+  clients(): IterableIterator<ClientState> {
+    return this.lru.values();
+  }
+
+  /** Puts a client back as it was (a restored checkpoint); counts toward the bounds like any other. */
+  restore(c: ClientState): void {
+    this.lru.set(c.client, c);
+  }
+
+  /**
+   * One contact: observation `o` matched `m`, judged at `at` (µs) = `time`, `after` the
+   * cutoff or not, by a configured appliance or not, at ageing time `age`.
+   */
+  record(client: string, o: Observation, m: RuleMatch, at: number, time: PacketTime, after: boolean, appliance: boolean, age: number): ClientState {
     let c = client === this.lastClient ? this.lastState : this.lru.get(client);
     if (c === undefined) {
-      c = {
-        client,
-        firstSeenMicros: o.tsMicros,
-        lastSeenMicros: o.tsMicros,
-        firstSeen: o.time,
-        lastSeen: o.time,
-        before: 0,
-        after: 0,
-        names: new Map(),
-        categories: new Map(),
-        evidence: new Set(),
-        severityAfter: undefined,
-        severity: m.severity,
-        ja4: new Set(),
-        publicDnsFallback: new Set(),
-        echSeen: false,
-        appliance,
-        alerts: 0,
-        evidenceBits: 0,
-        lastJa4: undefined,
-      };
+      c = new ClientState(client, appliance, time, at, m.severity, age);
+      c.bytes += stringBytes(client);
       this.lru.set(client, c);
     }
     this.lastClient = client;
     this.lastState = c;
-    if (o.tsMicros < c.firstSeenMicros) {
-      c.firstSeenMicros = o.tsMicros;
-      c.firstSeen = o.time;
+    const grownFrom = c.bytes;
+    c.touched = age;
+    if (at < c.firstSeenMicros) {
+      c.firstSeenMicros = at;
+      c.firstSeen = time;
     }
-    if (o.tsMicros >= c.lastSeenMicros) {
-      c.lastSeenMicros = o.tsMicros;
-      c.lastSeen = o.time;
+    if (at >= c.lastSeenMicros) {
+      c.lastSeenMicros = at;
+      c.lastSeen = time;
     }
-    // Named increments, not c[phase]++: a keyed access by a string variable is a megamorphic
-    // lookup on the hot path.
-    const after = phase === 'after';
-    if (after) c.after++;
-    else c.before++;
-    c.severity = higher(c.severity, m.severity);
-    if (after) c.severityAfter = c.severityAfter === undefined ? m.severity : higher(c.severityAfter, m.severity);
-    const bit = 1 << OBSERVATION_KINDS.indexOf(o.kind);
-    if ((c.evidenceBits & bit) === 0) {
-      c.evidenceBits |= bit;
-      c.evidence.add(o.kind);
+    const rank = m.severityRank;
+    if (rank < c.severityRank) c.severityRank = rank;
+    if (after) {
+      c.after++;
+      if (c.severityAfterRank < 0 || rank < c.severityAfterRank) c.severityAfterRank = rank;
+    } else {
+      c.before++;
     }
-    const matchedName = o.name;
-    // Runs of observations name the same thing (a query, then its answers): reuse the entry.
-    let n = c === this.lastNameState && matchedName === this.lastName ? this.lastNameEntry : c.names.get(matchedName);
+    c.evidenceBits |= 1 << OBSERVATION_KINDS.indexOf(o.kind);
+
+    const cat = this.category(c, m.categoryIndex);
+    if (after) {
+      cat.after++;
+      if (!(at >= cat.firstAfterMicros)) {
+        cat.firstAfterMicros = at;
+        cat.firstAfter = time;
+      }
+      if (!(at <= cat.lastAfterMicros)) {
+        cat.lastAfterMicros = at;
+        cat.lastAfter = time;
+      }
+    } else {
+      cat.before++;
+    }
+
+    let n = c === this.lastNameOwner && o.name === this.lastName ? this.lastNameState : c.names.get(o.name);
     if (n === undefined && c.names.size < MAX_NAMES_PER_CLIENT) {
-      n = { category: m.category, rule: m.id, before: 0, after: 0 };
-      c.names.set(matchedName, n);
-    } else if (n === undefined) this.namesDropped++;
-    this.lastNameState = c;
-    this.lastName = matchedName;
-    this.lastNameEntry = n;
+      n = new NameState(m.category, m.id);
+      c.names.set(o.name, n);
+      c.bytes += NAME_BYTES + stringBytes(o.name);
+    } else if (n === undefined) {
+      this.namesDropped++;
+    }
+    this.lastNameOwner = c;
+    this.lastName = o.name;
+    this.lastNameState = n;
     if (n !== undefined) {
       if (after) n.after++;
       else n.before++;
+      if (o.kind === 'dns_answer') {
+        if (o.rrtype !== 'CNAME' && o.data !== undefined) n.addresses = this.addTo(c, n.addresses, o.data);
+      } else if (o.kind !== 'dns_query') {
+        this.addDestination(c, n, o.dst, o.dport);
+      }
     }
-    let cat = c === this.lastCategoryState && m.category === this.lastCategory ? this.lastCategoryEntry : c.categories.get(m.category);
-    if (cat === undefined) {
-      cat = { before: 0, after: 0, firstAfterMicros: undefined };
-      c.categories.set(m.category, cat);
-    }
-    this.lastCategoryState = c;
-    this.lastCategory = m.category;
-    this.lastCategoryEntry = cat;
-    if (after) cat.after++;
-    else cat.before++;
-    if (after && (cat.firstAfterMicros === undefined || o.tsMicros < cat.firstAfterMicros)) {
-      cat.firstAfterMicros = o.tsMicros;
-    }
-    if (o.ja4 !== undefined && o.ja4 !== c.lastJa4 && c.ja4.size < MAX_JA4_PER_CLIENT) {
-      c.ja4.add(o.ja4);
-      c.lastJa4 = o.ja4;
+    if (o.ja4 !== undefined && c.ja4.length < MAX_JA4_PER_CLIENT && !c.ja4.includes(o.ja4)) {
+      c.ja4.push(o.ja4);
+      c.bytes += stringBytes(o.ja4);
     }
     if (o.ech) c.echSeen = true;
+    if (c.bytes !== grownFrom) {
+      this.lru.charge(c.bytes - grownFrom);
+      this.lru.enforce(client);
+    }
     return c;
+  }
+
+  /** Notes a Kaspersky name sent straight to a public resolver. */
+  publicDnsFallback(c: ClientState, resolver: string): void {
+    if (c.publicDnsFallback.includes(resolver)) return;
+    c.publicDnsFallback.push(resolver);
+    c.bytes += stringBytes(resolver);
+    this.lru.charge(stringBytes(resolver));
+  }
+
+  /** Removes clients whose last contact is older than `idle` in ageing time; returns how many. */
+  expireIdle(now: number, idle: number): number {
+    let n = 0;
+    for (const [k, c] of this.lru.entries()) {
+      if (now - c.touched <= idle) continue;
+      this.lru.delete(k);
+      n++;
+    }
+    if (n > 0) {
+      this.lastClient = undefined;
+      this.lastState = undefined;
+      this.lastNameOwner = undefined;
+      this.expired += n;
+    }
+    return n;
+  }
+
+  private category(c: ClientState, i: number): CategoryState {
+    let s = c.categories[i];
+    if (s === undefined) {
+      s = new CategoryState();
+      c.categories[i] = s;
+      c.bytes += CATEGORY_BYTES;
+    }
+    return s;
+  }
+
+  private addDestination(c: ClientState, n: NameState, addr: string, port: number): void {
+    const addrs = n.destAddrs;
+    if (addrs === undefined) {
+      n.destAddrs = [addr];
+      n.destPorts = [port];
+      c.bytes += 2 * STRING_BYTES + stringBytes(addr) + 8;
+      return;
+    }
+    const ports = n.destPorts!;
+    for (let i = 0; i < addrs.length; i++) if (addrs[i] === addr && ports[i] === port) return;
+    if (addrs.length >= MAX_DESTINATIONS) return;
+    addrs.push(addr);
+    ports.push(port);
+    c.bytes += stringBytes(addr) + 8;
+  }
+
+  private addTo(c: ClientState, list: string[] | undefined, v: string): string[] | undefined {
+    if (list === undefined) {
+      c.bytes += stringBytes(v) + STRING_BYTES;
+      return [v];
+    }
+    if (list.length >= MAX_DESTINATIONS || list.includes(v)) return list;
+    list.push(v);
+    c.bytes += stringBytes(v);
+    return list;
   }
 }

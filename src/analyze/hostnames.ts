@@ -20,7 +20,7 @@
  * exact lookup, and one map lookup per suffix, at most as many as the longest indexed suffix
  * has labels. Regexes run only under their own suffix.
  */
-import { MAX_NAME_LEN } from './rules.js';
+import { CATEGORIES, MAX_NAME_LEN, SEVERITIES } from './rules.js';
 import type { Category, CompiledRule, Confidence, Severity } from './rules.js';
 
 export interface RuleMatch {
@@ -31,6 +31,9 @@ export interface RuleMatch {
   readonly category: Category;
   readonly severity: Severity;
   readonly confidence: Confidence;
+  /** Index of `category` in CATEGORIES and of `severity` in SEVERITIES (0 = high): no lookup per match. */
+  readonly categoryIndex: number;
+  readonly severityRank: number;
 }
 
 /** Lower-case and strip one trailing dot: the form the observation contract uses. */
@@ -111,6 +114,8 @@ export class Matcher {
           category: rule.category,
           severity: rule.severity,
           confidence: rule.confidence,
+          categoryIndex: CATEGORIES.indexOf(rule.category),
+          severityRank: SEVERITIES.indexOf(rule.severity),
         });
         for (const f of p.forms) {
           if (f.kind === 'exact') {

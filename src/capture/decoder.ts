@@ -1,20 +1,20 @@
-import { PacketContext } from './packet/context.js';
-import { Defragmenter } from './packet/defrag.js';
+import { ipv4Text, ipv6Text } from '../common/address.js';
+import { toMicros, type PacketTime } from '../common/time.js';
 import { decodeDns, type DnsSink } from './app/dns.js';
 import type { HttpSink } from './app/http.js';
-import { ipv4Text, ipv6Text } from '../common/address.js';
-import { defineIssue, IssueCounter, isIssue, type DecodeIssue } from './issues.js';
 import { ja4 } from './app/ja4.js';
+import type { NameFilter } from './app/name-filter.js';
+import { DEFAULT_QUIC_BYTES, QuicInitialAssembler } from './app/quic.js';
+import { parseClientHello, type ClientHello } from './app/tls.js';
+import { defineIssue, IssueCounter, isIssue, type DecodeIssue } from './issues.js';
 import type { Observation, ObservationKind } from './observation.js';
-import type { RawFrame } from './read/frame.js';
+import { PacketContext } from './packet/context.js';
+import { Defragmenter, MAX_FRAG_BYTES, MAX_TRAINS } from './packet/defrag.js';
 import type { Layers } from './packet/layers.js';
 import { link } from './packet/link.js';
 import { Port } from './packet/protocols.js';
-import { NameRootFilter } from './app/name-filter.js';
-import { QuicInitialAssembler } from './app/quic.js';
-import { DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp/streams.js';
-import { toMicros } from '../common/time.js';
-import { parseClientHello, type ClientHello } from './app/tls.js';
+import type { RawFrame } from './read/frame.js';
+import { DEFAULT_FLOW_BYTES, DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp/streams.js';
 import { NAME_NO_SNI, NAME_SNAPLEN } from './unrecovered.js';
 
 /**
@@ -24,32 +24,44 @@ import { NAME_NO_SNI, NAME_SNAPLEN } from './unrecovered.js';
  * go on, counts a DecodeIssue and returns: a decoder never throws out of the pipeline.
  * Per-packet context (addresses, ports, VLAN, tunnels) lives in one PacketContext,
  * overwritten by each layer, so a tunnel's inner header simply replaces the outer one.
- * TCP client streams are src/capture/tcp-streams.ts; this file owns the layers around them.
+ * The layers are packet/*.ts, TCP client streams tcp/streams.ts, the application decoders
+ * app/*.ts; this file wires them and turns what they find into Observations.
  */
 
 export const DECODER_BUG = defineIssue('decoder', 'invalid', 'internal_error');
 
+/** Bounds of the decoder's state tables (limits.* in the config). */
+export interface DecoderLimits {
+  /** TCP flows under reassembly (and tombstones of finished ones): count, bytes, idle timeout. */
+  readonly maxFlows: number;
+  readonly flowBytes: number;
+  readonly flowIdleSeconds: number;
+  /** IP fragment trains waiting to be completed: bytes. */
+  readonly fragmentBytes: number;
+  /** QUIC connections whose ClientHello is being reassembled: bytes. */
+  readonly quicBytes: number;
+}
+
+export const DEFAULT_DECODER_LIMITS: DecoderLimits = {
+  maxFlows: DEFAULT_MAX_FLOWS,
+  flowBytes: DEFAULT_FLOW_BYTES,
+  flowIdleSeconds: DEFAULT_FLOW_IDLE_SECONDS,
+  fragmentBytes: MAX_FRAG_BYTES,
+  quicBytes: DEFAULT_QUIC_BYTES,
+};
+
 export interface DecoderOptions {
   /** UDP/TCP ports carrying DNS (default [53]). */
   dnsPorts?: readonly number[];
-  /** State bounds (flows under reassembly, their idle timeout). */
-  limits?: { maxFlows: number; flowIdleSeconds: number };
-  /**
-   * Which names deserve an Observation (default: all). Lets `replay` skip building objects,
-   * formatting addresses and computing JA4 for names no rule matches.
-   */
-  accept?: (kind: ObservationKind, name: string, cnameTarget: string | undefined) => boolean;
-  /**
-   * With `accept`: the last two labels every accepted name ends in (see name-roots.ts). DNS
-   * names outside them are counted without building their strings. `accept` must reject every
-   * name whose root is not listed.
-   */
-  nameRoots?: readonly string[];
+  limits?: DecoderLimits;
+  /** Which names deserve an Observation (default: all). See app/name-filter.ts. */
+  nameFilter?: NameFilter | undefined;
 }
 
 export interface DecoderStats {
   frames: number;
   bytes: number;
+  /** Names decoded, by kind (observations made and names the filter passed over). */
   observations: Record<ObservationKind, number>;
 }
 
@@ -64,30 +76,28 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   readonly ctx = new PacketContext();
   readonly dnsPort: Uint8Array = new Uint8Array(65536);
   readonly tcp: TcpStreams;
-  readonly defrag = new Defragmenter((i) => this.count(i));
-  private readonly quic = new QuicInitialAssembler();
-  /** When bounded state was last swept for idle entries (packet time). */
-  private lastSweepMicros = 0;
+  readonly defrag: Defragmenter;
+  private readonly quic: QuicInitialAssembler;
   private source: string | undefined;
-  private readonly accept: DecoderOptions['accept'];
-  /** DnsSink: the byte-level root filter (replay only). */
-  readonly nameFilter: NameRootFilter | undefined;
+  /** DnsSink, and for every other kind too: which names become observations (undefined: all). */
+  nameFilter: NameFilter | undefined;
 
   constructor(
     private readonly emit: (o: Observation) => void,
     opts: DecoderOptions = {},
   ) {
-    this.accept = opts.accept;
-    this.nameFilter = opts.accept !== undefined && opts.nameRoots !== undefined ? new NameRootFilter(opts.nameRoots) : undefined;
-    for (const p of opts.dnsPorts ?? [Port.DNS]) this.dnsPort[p] = 1;
-    const limits = opts.limits ?? { maxFlows: DEFAULT_MAX_FLOWS, flowIdleSeconds: DEFAULT_FLOW_IDLE_SECONDS };
+    this.nameFilter = opts.nameFilter;
+    this.setDnsPorts(opts.dnsPorts ?? [Port.DNS]);
+    const limits = opts.limits ?? DEFAULT_DECODER_LIMITS;
     const app: StreamApp = {
       count: (i) => this.count(i),
       clientHello: (m) => this.clientHello(m, 'tls_sni'),
       dnsMessage: (m) => this.dnsMessage(m),
       http: this,
     };
-    this.tcp = new TcpStreams(this.ctx, app, { dnsPort: this.dnsPort, ...limits });
+    this.tcp = new TcpStreams(this.ctx, app, { dnsPort: this.dnsPort, maxFlows: limits.maxFlows, flowBytes: limits.flowBytes, flowIdleSeconds: limits.flowIdleSeconds });
+    this.defrag = new Defragmenter((i) => this.count(i), MAX_TRAINS, limits.fragmentBytes);
+    this.quic = new QuicInitialAssembler({ issues: this.issues, budgetBytes: limits.quicBytes });
   }
 
   /** Names the file the following frames come from (copied into observations). */
@@ -95,9 +105,28 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     this.source = name;
   }
 
-  /** End of input: flows still waiting for bytes are counted as unrecovered. */
+  /** Which names become observations from now on (reload). */
+  setNameFilter(f: NameFilter | undefined): void {
+    this.nameFilter = f;
+  }
+
+  /** Which UDP/TCP ports carry DNS from now on (reload). */
+  setDnsPorts(ports: readonly number[]): void {
+    this.dnsPort.fill(0);
+    for (const p of ports) this.dnsPort[p] = 1;
+  }
+
+  /** Drops state idle past its timeout at ageing time `now` (µs): flows, fragment trains, QUIC handshakes. */
+  expire(now: number): void {
+    this.tcp.expire(now);
+    this.defrag.expire(now);
+    this.quic.expire(now);
+  }
+
+  /** End of input: flows and handshakes still waiting for bytes are counted as unrecovered. */
   finish(): void {
     this.tcp.finish();
+    this.quic.finish();
   }
 
   /** Evictions and timeouts from bounded state tables, by table. */
@@ -117,21 +146,25 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     return { flows: this.tcp.size, fragmentTrains: this.defrag.pending, quicConnections: this.quic.pendingCount };
   }
 
-  onFrame(f: RawFrame): void {
+  /** Bytes each state table is accounted at (see the *_BYTES constants of each table). */
+  memory(): { tcp_flows: number; ip_fragments: number; quic: number } {
+    return { tcp_flows: this.tcp.bytes, ip_fragments: this.defrag.bytes, quic: this.quic.bytes };
+  }
+
+  /**
+   * One captured frame. `now` is the ageing time (µs, engine/clock.ts) that idle timeouts of
+   * the state it creates or touches run on; the frame's own time goes into observations.
+   */
+  onFrame(f: RawFrame, now: number): void {
     this.stats.frames++;
     this.stats.bytes += f.caplen;
-    this.ctx.reset(f);
-    const now = this.ctx.nowMicros;
-    if (now - this.lastSweepMicros > 1_000_000 || now < this.lastSweepMicros) {
-      // Idle state is swept at most once per second of packet time.
-      this.lastSweepMicros = now;
-      this.tcp.expire(now);
-      this.defrag.expire(now);
-    }
+    this.ctx.reset(f, now);
     try {
       link(this, f.buf, f.off, f.off + f.caplen, f.linktype);
     } catch {
-      // Defence in depth: every decoder bounds-checks, but a bug must cost one packet, not the run.
+      // Defence in depth: every decoder bounds-checks, but a bug must cost one packet, not the
+      // run. (Observations are handed on through `emit`, which must not throw: its consumer
+      // catches its own errors, so what lands here is the decoder's.)
       this.issues.add(DECODER_BUG);
     }
   }
@@ -166,11 +199,11 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   private clientHello(message: Uint8Array, kind: 'tls_sni' | 'quic_sni'): void {
     // With a filter (replay), validate and read the name first; the lists JA4 needs are
     // decoded only for a wanted name. Without one (names), every hello is wanted.
-    const first = parseClientHello(message, this.accept !== undefined);
+    const first = parseClientHello(message, this.nameFilter !== undefined);
     if (isIssue(first)) return this.count(first);
     if (first.sni === undefined) return this.count(NAME_NO_SNI);
-    if (!this.wanted(kind, first.sni, undefined)) return;
-    const hello = this.accept === undefined ? first : parseClientHello(message);
+    if (!this.wanted(kind, first.sni)) return;
+    const hello = this.nameFilter === undefined ? first : parseClientHello(message);
     if (isIssue(hello)) return this.count(hello); // cannot happen: the same bytes validated above
     const o = this.observation(kind, first.sni);
     this.helloExtras(o, hello, kind === 'tls_sni' ? 't' : 'q');
@@ -184,12 +217,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   }
 
   // DnsSink
-  wants(kind: 'dns_query' | 'dns_answer', name: string, cnameTarget: string | undefined): boolean {
-    return this.wanted(kind, name, cnameTarget);
-  }
-
-  /** A decoded name nobody wants: counted, no observation (also DnsSink, for filtered names). */
-  unwanted(kind: ObservationKind): void {
+  filtered(kind: ObservationKind): void {
     this.stats.observations[kind]++;
   }
 
@@ -208,7 +236,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
 
   // HttpSink
   request(host: string, path: string): void {
-    if (!this.wanted('http_host', host, undefined)) return;
+    if (!this.wanted('http_host', host)) return;
     const o = this.observation('http_host', host);
     o.http_path = path;
     this.publish(o);
@@ -216,17 +244,17 @@ export class Decoder implements Layers, DnsSink, HttpSink {
 
   /**
    * Decoded names are counted; an Observation (addresses formatted, JA4 computed) is built
-   * only when the consumer wants this one: `names` wants all, `replay` only matches.
+   * only when the name filter wants this one: `names` has no filter, `replay` wants matches.
    */
-  private wanted(kind: ObservationKind, name: string, cnameTarget: string | undefined): boolean {
-    if (this.accept === undefined || this.accept(kind, name, cnameTarget)) return true;
-    this.unwanted(kind);
+  private wanted(kind: ObservationKind, name: string): boolean {
+    if (this.nameFilter === undefined || this.nameFilter.wants(kind, name, undefined)) return true;
+    this.filtered(kind);
     return false;
   }
 
   private observation(kind: ObservationKind, name: string): Observation {
     const f = this.ctx.frame;
-    const t = { sec: f.time.sec, nsec: f.time.nsec, digits: f.time.digits };
+    const t: PacketTime = { sec: f.time.sec, nsec: f.time.nsec, digits: f.time.digits };
     const o: Observation = {
       kind,
       name,

@@ -1,7 +1,8 @@
 /** What every command shares: usage errors, buffered stdout, signals, input problems, config overrides. */
 import { loadConfig, parseConfig, type Config } from '../config/load.js';
 import { EXIT, exitForSignal, KasmonError } from '../errors.js';
-import type { RunResult } from '../engine/pipeline.js';
+import type { Engine } from '../engine/engine.js';
+import type { RunResult } from '../engine/inputs.js';
 
 export class UsageError extends KasmonError {
   constructor(message: string) {
@@ -53,8 +54,23 @@ export function problems(run: RunResult): number {
   return run.damaged.length > 0 ? EXIT.damaged : EXIT.ok;
 }
 
-export /** The config file, with --cutoff/--observer laid over it through the same validation. */
-function loadWithOverrides(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
+/**
+ * Prints one line per failure that is not the input's fault — an exception in analysis (a
+ * bug: the observations it hit are missing from the report, the rest is there) or an output
+ * that could not be written — and tells whether there was one (exit code 1).
+ */
+export function engineFailure(engine: Engine, output: string | undefined): boolean {
+  const e = engine.errors;
+  if (e.first !== undefined) {
+    const what = e.first.where === 'analysis' ? `analysis failed on ${e.analysis} observation${e.analysis === 1 ? '' : 's'}` : `an output failed ${e.output} time${e.output === 1 ? '' : 's'}`;
+    process.stderr.write(`kasmon: internal error: ${what} (${e.first.error.message}); the report covers everything else. Please report this with the capture if you can\n`);
+  }
+  if (output !== undefined) process.stderr.write(`kasmon: ${output}\n`);
+  return e.first !== undefined || output !== undefined;
+}
+
+/** The config file, with --cutoff/--observer laid over it through the same validation. */
+export function loadWithOverrides(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
   const config = loadConfig(file);
   if (cutoff === undefined && observer === undefined) return config;
   const over = [

@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import { createDecoder, readAll } from '../engine/pipeline.js';
+import { Engine, engineLimits } from '../engine/engine.js';
+import { readAll } from '../engine/inputs.js';
+import { policyFrom } from '../engine/policy.js';
+import { EXIT } from '../errors.js';
 import { observationJson } from '../export/observation-json.js';
-import { interruptedCode, interruptible, problems, Stdout, UsageError } from './common.js';
+import { engineFailure, interruptedCode, interruptible, problems, Stdout, UsageError } from './common.js';
 
 export async function names(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -14,19 +17,29 @@ export async function names(args: string[]): Promise<number> {
   const config = loadConfig(values.config);
   const out = new Stdout();
   const withFile = positionals.length > 1;
-  const decoder = createDecoder(config, (o) => out.write(observationJson(o, withFile) + '\n'));
+  const engine = new Engine(policyFrom(config), {
+    mode: 'names',
+    ageing: 'packet',
+    limits: engineLimits(config),
+    onObservation: (o) => out.write(observationJson(o, withFile) + '\n'),
+  });
   const ac = interruptible();
-  const run = await readAll(positionals, decoder, { signal: ac.signal, afterChunk: () => (out.pending > 0 ? out.flush() : undefined) });
+  const run = await readAll(positionals, engine, { signal: ac.signal, afterChunk: () => (out.pending > 0 ? out.flush() : undefined) });
   await out.flush();
   if (values.stats) {
-    const s = decoder.stats;
+    const d = engine.decoder;
+    const s = d.stats;
     const lines = [`frames ${s.frames}, bytes ${s.bytes}`, `observations ${JSON.stringify(s.observations)}`];
-    for (const d of decoder.issues.rows()) lines.push(`${d.layer}/${d.kind}/${d.reason} ${d.count}`);
-    for (const [k, n] of Object.entries(decoder.evictions())) lines.push(`evictions ${k} ${n}`);
-    const pend = decoder.pending();
+    for (const r of d.issues.rows()) lines.push(`${r.layer}/${r.kind}/${r.reason} ${r.count}`);
+    for (const [k, n] of Object.entries(d.evictions())) lines.push(`evictions ${k} ${n}`);
+    const pend = d.pending();
     lines.push(`pending flows ${pend.flows}, fragment trains ${pend.fragmentTrains}, quic connections ${pend.quicConnections}`);
+    const c = engine.clock;
+    lines.push(`clock steps forward ${c.stepsForward}, backward ${c.stepsBackward}`);
     lines.push(`peak rss ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
     process.stderr.write(lines.join('\n') + '\n');
   }
-  return interruptedCode(ac) ?? problems(run);
+  const code = problems(run);
+  const failed = engineFailure(engine, undefined);
+  return interruptedCode(ac) ?? (failed ? EXIT.runtime : code);
 }

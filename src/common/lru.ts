@@ -1,29 +1,51 @@
 /**
  * A bounded map with (approximately) least-recently-used eviction, on a plain Map whose
- * insertion order is the recency order. Re-inserting on every access would cost a delete
- * and a set per packet, so an entry is refreshed only once it has drifted into the older
- * half of the map (the classic "second half" approximation), and only while the map is more
- * than half full: below that nothing can be evicted before every entry gets another chance
+ * insertion order is the recency order. Bounded two ways: a number of entries, and a byte
+ * budget over the costs its owner declares (each entry's cost comes from `costOf`; an owner
+ * that grows an entry in place reports the growth with `charge`, then calls `enforce`).
+ *
+ * Re-inserting on every access would cost a delete and a set per packet, so an entry is
+ * refreshed only once it has drifted into the older half of the map (the classic "second
+ * half" approximation), and only while the map is under pressure (more than half full, by
+ * count or by bytes): below that nothing can be evicted before every entry gets another chance
  * to be refreshed, and with many clients taking turns every access would otherwise drift
  * (measured: three Map operations per match instead of one). Entries in active use are never
- * evicted, and a hot entry costs one Map lookup. Evictions are counted, as every bounded
- * table in kasmon must.
+ * evicted, and a hot entry costs one Map lookup. Evictions are counted, as every bounded table
+ * in kasmon must.
  */
 interface Slot<V> {
   value: V;
   tick: number;
 }
 
+export interface LruOptions<K, V> {
+  /** Most entries held. */
+  readonly capacity: number;
+  /** Most bytes held, by `costOf` (default: no byte bound). */
+  readonly budget?: number;
+  /** An entry's bytes as its owner accounts them; read when it is added and when it leaves. */
+  readonly costOf?: (value: V) => number;
+  /** Told of every entry evicted to make room (not of `delete`). */
+  readonly onEvict?: (key: K, value: V) => void;
+}
+
 export class LruMap<K, V> {
   private readonly map = new Map<K, Slot<V>>();
   private tick = 0;
+  readonly capacity: number;
+  readonly budget: number;
+  private readonly costOf: ((value: V) => number) | undefined;
+  private readonly onEvict: ((key: K, value: V) => void) | undefined;
+  /** Bytes held, by the owner's accounting. */
+  bytes = 0;
   evictions = 0;
 
-  constructor(
-    readonly capacity: number,
-    private readonly onEvict?: (key: K, value: V) => void,
-  ) {
-    if (!(capacity >= 1)) throw new RangeError('LruMap capacity must be >= 1');
+  constructor(opts: LruOptions<K, V>) {
+    if (!(opts.capacity >= 1)) throw new RangeError('LruMap capacity must be >= 1');
+    this.capacity = opts.capacity;
+    this.budget = opts.budget ?? Infinity;
+    this.costOf = opts.costOf;
+    this.onEvict = opts.onEvict;
   }
 
   get size(): number {
@@ -35,7 +57,7 @@ export class LruMap<K, V> {
     const s = this.map.get(key);
     if (s === undefined) return undefined;
     const now = ++this.tick;
-    if (this.map.size > this.capacity >>> 1 && now - s.tick > this.map.size >>> 1) {
+    if ((this.map.size > this.capacity >>> 1 || this.bytes > this.budget / 2) && now - s.tick > this.map.size >>> 1) {
       this.map.delete(key);
       this.map.set(key, s);
       s.tick = now;
@@ -43,27 +65,54 @@ export class LruMap<K, V> {
     return s.value;
   }
 
+  /** Adds or replaces an entry as the most recently used, then evicts down to the bounds (never this entry). */
   set(key: K, value: V): void {
     const s = this.map.get(key);
     if (s !== undefined) {
+      if (this.costOf) this.bytes += this.costOf(value) - this.costOf(s.value);
       s.value = value;
-      this.get(key);
-      return;
+      this.map.delete(key);
+      this.map.set(key, s);
+      s.tick = ++this.tick;
+    } else {
+      if (this.costOf) this.bytes += this.costOf(value);
+      this.map.set(key, { value, tick: ++this.tick });
     }
-    if (this.map.size >= this.capacity) {
+    this.enforce(key);
+  }
+
+  /** The owner grew (or shrank) an entry in place by `delta` bytes. */
+  charge(delta: number): void {
+    this.bytes += delta;
+  }
+
+  /** Evicts least recently used entries until both bounds hold again, sparing `keep` (the entry in use). */
+  enforce(keep?: K): void {
+    while (this.map.size > this.capacity || this.bytes > this.budget) {
       const oldest = this.map.entries().next();
-      if (!oldest.done) {
-        const [k, v] = oldest.value;
+      if (oldest.done) return;
+      const [k, s] = oldest.value;
+      if (k === keep) {
+        // The entry in use is the oldest: it alone is over the budget. Keep it; the next
+        // entry added pushes it out.
+        if (this.map.size === 1) return;
         this.map.delete(k);
-        this.evictions++;
-        this.onEvict?.(k, v.value);
+        this.map.set(k, s);
+        continue;
       }
+      this.map.delete(k);
+      if (this.costOf) this.bytes -= this.costOf(s.value);
+      this.evictions++;
+      this.onEvict?.(k, s.value);
     }
-    this.map.set(key, { value, tick: ++this.tick });
   }
 
   delete(key: K): boolean {
-    return this.map.delete(key);
+    const s = this.map.get(key);
+    if (s === undefined) return false;
+    this.map.delete(key);
+    if (this.costOf) this.bytes -= this.costOf(s.value);
+    return true;
   }
 
   *values(): IterableIterator<V> {

@@ -1,9 +1,31 @@
+/**
+ * Packet time and its two text forms. Every conversion in kasmon goes through this file, so
+ * a timestamp prints, compares and converts the same way everywhere.
+ *
+ * - `PacketTime` is what a capture record says: whole seconds, nanoseconds in [0, 1e9) (the
+ *   readers carry an out-of-range fraction into the seconds) and how many fraction digits the
+ *   format carries (6 for microsecond pcap, 9 for nanosecond pcap, 0-9 for pcapng).
+ * - Microseconds since the epoch (`toMicros`) are what analysis compares: exact integers for
+ *   any time within ±285,000 years of 1970 (2^53 µs).
+ * - ISO 8601 UTC with the capture's own precision (`isoTime`) is what outputs print.
+ */
+
 /** Packet time: whole seconds plus nanoseconds, and how many fraction digits the capture has. */
 export interface PacketTime {
   sec: number;
   nsec: number;
   /** Fraction digits the capture format carries: 6 (microseconds) or 9 (nanoseconds), 0-9. */
   digits: number;
+}
+
+const NS_PER_SEC = 1_000_000_000;
+
+/** Carries a fraction of a second that is out of [0, 1e9) into the seconds (a pcap record's usec field may hold any 32-bit value). */
+export function carryNanos(t: { sec: number; nsec: number }): void {
+  if (t.nsec >= 0 && t.nsec < NS_PER_SEC) return;
+  const carry = Math.floor(t.nsec / NS_PER_SEC);
+  t.sec += carry;
+  t.nsec -= carry * NS_PER_SEC;
 }
 
 /**
@@ -14,12 +36,24 @@ export interface PacketTime {
 export function isoTime(t: PacketTime): string {
   const base = civil(t.sec);
   if (t.digits <= 0) return `${base}Z`;
-  const frac = String(t.nsec).padStart(9, '0').slice(0, t.digits);
+  const frac = String(t.nsec).padStart(9, '0').slice(0, Math.min(t.digits, 9));
   return `${base}.${frac}Z`;
 }
 
+/** Microseconds since the epoch, the fraction truncated (never rounded up into the next microsecond). */
 export function toMicros(t: PacketTime): number {
   return t.sec * 1_000_000 + Math.floor(t.nsec / 1000);
+}
+
+/** The PacketTime of a microsecond count, printed with `digits` fraction digits (at most 6: a microsecond count has no more). */
+export function fromMicros(us: number, digits = 6): PacketTime {
+  const sec = Math.floor(us / 1_000_000);
+  return { sec, nsec: (us - sec * 1_000_000) * 1000, digits: Math.min(digits, 6) };
+}
+
+/** `isoTime` of a microsecond count (6 fraction digits). */
+export function isoMicros(us: number): string {
+  return isoTime(fromMicros(us));
 }
 
 const two = (n: number): string => (n < 10 ? `0${n}` : String(n));

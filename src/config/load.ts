@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KasmonError } from '../errors.js';
-import { alerts, appliances, cutoff, dns, EXTENDS, limits, observer, readEndpoints, resolvers } from './schema.js';
+import { alerts, appliances, cutoff, dns, EXTENDS, limits, observer, readEndpoints, resolvers, time } from './schema.js';
 import type { Config } from './schema.js';
 import { loadConfigSnapshot } from './snapshot.js';
 import { Ctx, entries, oneOf, yaml, type Entry } from './yaml-reader.js';
@@ -52,6 +52,7 @@ const TOP_KEYS = [
   'observer',
   'alerts',
   'limits',
+  'time',
   'dns',
   'public_dns_fallback',
   'appliances',
@@ -115,6 +116,7 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
   const cfgObserver = section('observer', observer, b?.observer);
   const cfgAlerts = section('alerts', alerts, b?.alerts);
   const cfgLimits = section('limits', limits, b?.limits);
+  const cfgTime = section('time', time, b?.time);
   const cfgDns = section('dns', dns, b?.dns);
   const cfgResolvers = section('public_dns_fallback', resolvers, b?.publicDnsFallback);
   const cfgAppliances = section('appliances', appliances, b?.appliances);
@@ -131,6 +133,7 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     cfgObserver === undefined ||
     cfgAlerts === undefined ||
     cfgLimits === undefined ||
+    cfgTime === undefined ||
     cfgDns === undefined ||
     cfgResolvers === undefined ||
     cfgAppliances === undefined ||
@@ -146,6 +149,7 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     observer: cfgObserver,
     alerts: cfgAlerts,
     limits: cfgLimits,
+    time: cfgTime,
     dns: cfgDns,
     publicDnsFallback: cfgResolvers,
     appliances: cfgAppliances,
@@ -162,6 +166,7 @@ function finish(body: ConfigBody, files: readonly string[]): Config {
     observer: { name: name === '' ? hostname() : name },
     alerts: body.alerts,
     limits: body.limits,
+    time: body.time,
     dns: body.dns,
     publicDnsFallback: body.publicDnsFallback,
     appliances: body.appliances,

@@ -7,7 +7,7 @@
 import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from '../analyze/rules.js';
 import type { Category, CompiledPattern, CompiledRule, Confidence, Severity } from '../analyze/rules.js';
 import { CUTOFF_EXAMPLE, parseTimestamp } from './timestamp.js';
-import { Ctx, describe, entries, int, ip, isScalar, isSeq, join, list, object, oneOf, str, type Reader } from './yaml-reader.js';
+import { Ctx, describe, entries, int, ip, isScalar, isSeq, join, list, object, oneOf, size, str, type Reader } from './yaml-reader.js';
 
 export interface Cutoff {
   /** Microseconds since the epoch; an observation with `tsMicros >= micros` is after the cutoff. */
@@ -33,8 +33,36 @@ export interface LimitsConfig {
   readonly maxClients: number;
   /** TCP flows tracked at once (under reassembly, or tombstones of finished ones; LRU). @default 65536 */
   readonly maxFlows: number;
-  /** A flow idle this long is dropped. @default 120 */
+  /** A flow idle this long (ageing time) is dropped. @default 120 */
   readonly flowIdleSeconds: number;
+  /** Byte budgets of the state tables. */
+  readonly memory: MemoryConfig;
+}
+
+/**
+ * Byte budgets (Suricata calls them memcaps), one per state table: past its budget a table
+ * evicts its least recently used entries, counted. README "Limits" has the worst case at the
+ * defaults.
+ */
+export interface MemoryConfig {
+  /** Clients with their names, fingerprints, destinations and alert state. @default 128MiB */
+  readonly clients: number;
+  /** TCP flows with the stream bytes they hold. @default 48MiB */
+  readonly tcpFlows: number;
+  /** IP fragment trains waiting for their missing fragments. @default 32MiB */
+  readonly ipFragments: number;
+  /** QUIC connections whose ClientHello is being reassembled (keys and CRYPTO bytes). @default 16MiB */
+  readonly quic: number;
+}
+
+/** The capture clock (engine/clock.ts). */
+export interface TimeConfig {
+  /**
+   * How far a packet's time may be from network time and still move it; a packet further
+   * away is held until the next packet tells whether it was a bad stamp or the clock stepped.
+   * @default 300
+   */
+  readonly maxSkewSeconds: number;
 }
 
 export interface DnsConfig {
@@ -68,6 +96,7 @@ export interface Config {
   readonly observer: ObserverConfig;
   readonly alerts: AlertsConfig;
   readonly limits: LimitsConfig;
+  readonly time: TimeConfig;
   readonly dns: DnsConfig;
   /** Resolvers used by the public-DNS fallback, in the order the product tries them. */
   readonly publicDnsFallback: readonly PublicResolver[];
@@ -101,10 +130,21 @@ export const alerts = object<AlertsConfig>({
   suppress_seconds: ['suppressSeconds', int(0, 30 * DAY)],
   min_severity: ['minSeverity', oneOf(SEVERITIES)],
 });
+const MiB = 1024 * 1024;
+const memory = object<MemoryConfig>({
+  clients: ['clients', size(1 * MiB, 64 * 1024 * MiB)],
+  tcp_flows: ['tcpFlows', size(1 * MiB, 64 * 1024 * MiB)],
+  ip_fragments: ['ipFragments', size(1 * MiB, 64 * 1024 * MiB)],
+  quic: ['quic', size(1 * MiB, 64 * 1024 * MiB)],
+});
 export const limits = object<LimitsConfig>({
   max_clients: ['maxClients', int(1, MAX_TABLE)],
   max_flows: ['maxFlows', int(1, MAX_TABLE)],
   flow_idle_seconds: ['flowIdleSeconds', int(1, DAY)],
+  memory: ['memory', memory],
+});
+export const time = object<TimeConfig>({
+  max_skew_seconds: ['maxSkewSeconds', int(1, DAY)],
 });
 const ports = list(int(1, 65_535), 1);
 export const dns = object<DnsConfig>({

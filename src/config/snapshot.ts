@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ConfigBody } from './load.js';
 
 /** Bump when ConfigBody or what the parser puts in it changes shape (e.g. rules.ts pattern forms). */
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
 
 /** The keys of a ConfigBody; the type makes adding a Config field without listing it here a compile error. */
 const BODY_KEYS: Record<keyof ConfigBody, true> = {
@@ -22,6 +22,7 @@ const BODY_KEYS: Record<keyof ConfigBody, true> = {
   observer: true,
   alerts: true,
   limits: true,
+  time: true,
   dns: true,
   publicDnsFallback: true,
   appliances: true,

@@ -113,7 +113,8 @@ function editDistance(a: string, b: string): number {
 
 // ─── readers: (node, path) → value, or undefined after reporting ─────────────────────────
 
-export type Reader<T> = (ctx: Ctx, v: unknown, path: string) => T | undefined;
+/** Reads a node at `path`; `base` is the value it is laid over (a nested mapping merges key by key). */
+export type Reader<T> = (ctx: Ctx, v: unknown, path: string, base?: T) => T | undefined;
 
 export interface Entry {
   readonly key: unknown;
@@ -159,6 +160,31 @@ export function int(min: number, max: number): Reader<number> {
     const sep = isScalar(v) && typeof v.value === 'string' && /^\d[\d_]*$/.test(v.value);
     const hint = sep ? ' (YAML has no digit separators: drop the "_")' : '';
     ctx.at(v, path, `expected a whole number from ${min} to ${max}, got ${describe(v)}${hint}`);
+    return undefined;
+  };
+}
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/;
+const UNIT = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as const;
+
+/** A size in bytes: a whole number of bytes, or a number with a binary unit (`64MiB`, `1.5 GiB`). */
+export function size(min: number, max: number): Reader<number> {
+  const human = (n: number): string => (n % UNIT.GiB === 0 ? `${n / UNIT.GiB}GiB` : n % UNIT.MiB === 0 ? `${n / UNIT.MiB}MiB` : n % UNIT.KiB === 0 ? `${n / UNIT.KiB}KiB` : `${n}`);
+  return (ctx, v, path) => {
+    const raw = isScalar(v) ? v.value : undefined;
+    let n: number | undefined;
+    if (typeof raw === 'number' && Number.isInteger(raw)) n = raw;
+    else if (typeof raw === 'string') {
+      const m = SIZE.exec(raw.trim());
+      if (m !== null) n = Math.floor(Number(m[1]) * UNIT[(m[2] ?? 'B') as keyof typeof UNIT]);
+    }
+    if (n === undefined) {
+      const hint = typeof raw === 'string' && /^\d+(\.\d+)?\s*[kmgKMG][bB]?$/.test(raw.trim()) ? ' (binary units: KiB, MiB, GiB)' : '';
+      ctx.at(v, path, `expected a size like 64MiB (a number with B, KiB, MiB or GiB), got ${describe(v)}${hint}`);
+      return undefined;
+    }
+    if (n >= min && n <= max) return n;
+    ctx.at(v, path, `${human(n)} is out of range; use a size from ${human(min)} to ${human(max)}`);
     return undefined;
   };
 }
@@ -230,7 +256,7 @@ export function object<T extends object>(fields: Fields<T>): (ctx: Ctx, v: unkno
         }
         continue;
       }
-      const value = read(ctx, e.value, join(path, key));
+      const value = read(ctx, e.value, join(path, key), base?.[prop]);
       if (value === undefined) ok = false;
       else out[prop] = value;
     }

@@ -46,7 +46,8 @@ export function alertEvent(a: AlertDecision, c: ClientState, ctx: AlertEventCont
       client_first_seen: isoTime(c.firstSeen),
       frame: o.frame,
       ...(o.source !== undefined ? { source_file: o.source } : {}),
-      ...(c.publicDnsFallback.size > 0 ? { public_dns_fallback: [...c.publicDnsFallback] } : {}),
+      ...(c.publicDnsFallback.length > 0 ? { public_dns_fallback: [...c.publicDnsFallback] } : {}),
+      ...(a.at !== o.tsMicros ? { judged_at: isoTime(a.time), time_out_of_step: true } : {}),
     },
   };
   if (o.kind === 'dns_query' || o.kind === 'dns_answer') {

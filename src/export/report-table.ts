@@ -37,7 +37,12 @@ function clientRows(cs: ClientReport[]): string[] {
   const lines: string[] = [out[0]!];
   cs.forEach((c, i) => {
     lines.push(out[i + 1]!);
-    for (const n of c.names) lines.push(`    ${n.name}  ${n.category}  before ${n.before}  after ${n.after}`);
+    if (c.first_after_cutoff !== null) lines.push(`    after the cutoff: first ${c.first_after_cutoff}, last ${c.last_after_cutoff ?? c.first_after_cutoff}`);
+    for (const n of c.names) {
+      const to = n.destinations.length > 0 ? `  -> ${n.destinations.join(' ')}` : '';
+      const dns = n.addresses.length > 0 ? `  resolved ${n.addresses.join(' ')}` : '';
+      lines.push(`    ${n.name}  ${n.category}  before ${n.before}  after ${n.after}${to}${dns}`);
+    }
     if (c.ja4.length > 0) lines.push(`    ja4: ${c.ja4.join(' ')}`);
     if (c.public_dns_fallback.length > 0) lines.push(`    asked public resolvers directly: ${c.public_dns_fallback.join(', ')} (Kaspersky's DNS fallback)`);
     if (c.ech_seen) lines.push('    sent Encrypted Client Hello: the real name may be hidden behind the outer SNI');

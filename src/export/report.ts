@@ -1,23 +1,29 @@
-import type { Analyzer, MatchCount } from '../analyze/analyzer.js';
+import type { MatchCount } from '../analyze/analyzer.js';
 import type { ClientState } from '../analyze/clients.js';
-import { SEVERITIES } from '../analyze/rules.js';
-import type { IssueCounter } from '../capture/issues.js';
+import { CATEGORIES, SEVERITIES } from '../analyze/rules.js';
 import type { ObservationKind } from '../capture/observation.js';
 import type { ReadResult } from '../capture/read/source.js';
-import { isoTime } from '../common/time.js';
+import { isoTime, type PacketTime } from '../common/time.js';
+import type { Engine } from '../engine/engine.js';
 
 /** The replay report: per-client findings plus what was read and what could not be decoded. */
 export interface ClientReport {
   client: string;
+  observer: string;
+  /** First and last contact with a Kaspersky name, at the capture's precision. */
   first_seen: string;
   last_seen: string;
+  /** First and last contact at or after the cutoff (null: none). */
+  first_after_cutoff: string | null;
+  last_after_cutoff: string | null;
   before_cutoff: number;
   after_cutoff: number;
   severity: string;
   severity_after_cutoff: string | null;
-  categories: Array<{ category: string; before: number; after: number; first_after: string | null }>;
-  names: Array<{ name: string; category: string; rule: string; before: number; after: number }>;
-  evidence: ObservationKind[];
+  categories: Array<{ category: string; before: number; after: number; first_after: string | null; last_after: string | null }>;
+  /** Per name: contacts, where the client went for it (`ip:port` of TLS/HTTP/QUIC connections) and what DNS answered for it. */
+  names: Array<{ name: string; category: string; rule: string; before: number; after: number; destinations: string[]; addresses: string[] }>;
+  evidence: string[];
   ja4: string[];
   public_dns_fallback: string[];
   ech_seen: boolean;
@@ -47,6 +53,11 @@ export interface ReplayReport {
   decode_issues: Array<{ layer: string; kind: string; reason: string; count: number }>;
   /** Bounded tables: how often something was evicted. */
   evictions: Record<string, number>;
+  /**
+   * Real jumps of the capture's clock (a quiet link, the next file): not problems, but a report
+   * spanning them says so. Single bad stamps are decode issues (time/...).
+   */
+  clock: { steps_forward: number; steps_backward: number };
 }
 
 /**
@@ -57,34 +68,40 @@ function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function microsToIso(us: number): string {
-  const sec = Math.floor(us / 1_000_000);
-  return isoTime({ sec, nsec: (us - sec * 1_000_000) * 1000, digits: 3 });
-}
+const iso = (t: PacketTime | undefined): string | null => (t === undefined ? null : isoTime(t));
 
-function clientReport(c: ClientState): ClientReport {
+function clientReport(c: ClientState, observer: string): ClientReport {
+  const categories: ClientReport['categories'] = [];
+  c.categories.forEach((v, i) => {
+    if (v === undefined) return;
+    categories.push({ category: CATEGORIES[i]!, before: v.before, after: v.after, first_after: iso(v.firstAfter), last_after: iso(v.lastAfter) });
+  });
   return {
     client: c.client,
+    observer,
     first_seen: isoTime(c.firstSeen),
     last_seen: isoTime(c.lastSeen),
+    first_after_cutoff: iso(c.firstAfter),
+    last_after_cutoff: iso(c.lastAfter),
     before_cutoff: c.before,
     after_cutoff: c.after,
     severity: c.severity,
     severity_after_cutoff: c.severityAfter ?? null,
-    categories: [...c.categories]
-      .map(([category, v]) => ({
-        category,
+    categories: categories.sort((a, b) => byText(a.category, b.category)),
+    names: [...c.names]
+      .map(([name, v]) => ({
+        name,
+        category: v.category,
+        rule: v.rule,
         before: v.before,
         after: v.after,
-        first_after: v.firstAfterMicros === undefined ? null : microsToIso(v.firstAfterMicros),
+        destinations: v.destinations.sort(byText),
+        addresses: [...(v.addresses ?? [])].sort(byText),
       }))
-      .sort((a, b) => byText(a.category, b.category)),
-    names: [...c.names]
-      .map(([name, v]) => ({ name, category: v.category, rule: v.rule, before: v.before, after: v.after }))
       .sort((a, b) => byText(a.name, b.name)),
-    evidence: [...c.evidence].sort(),
-    ja4: [...c.ja4].sort(),
-    public_dns_fallback: [...c.publicDnsFallback].sort(),
+    evidence: c.evidence.sort(byText),
+    ja4: [...c.ja4].sort(byText),
+    public_dns_fallback: [...c.publicDnsFallback].sort(byText),
     ech_seen: c.echSeen,
     appliance: c.appliance,
     alerts: c.alerts,
@@ -100,46 +117,40 @@ function byConcern(a: ClientReport, b: ClientReport): number {
   return byText(a.client, b.client);
 }
 
-export interface ReportInputs {
-  cutoffMicros: number;
-  observer: string;
-  reads: ReadResult[];
-  frames: number;
-  bytes: number;
-  observations: Record<ObservationKind, number>;
-  analyzer: Analyzer;
-  issues: IssueCounter;
-  evictions: Record<string, number>;
-}
-
-export function buildReport(r: ReportInputs): ReplayReport {
-  const all = r.analyzer.clients.clients().map(clientReport);
+/** The report of what an engine saw, for the inputs it read. */
+export function buildReport(engine: Engine, reads: readonly ReadResult[]): ReplayReport {
+  const a = engine.analyzer;
+  const d = engine.decoder;
+  const observer = engine.policy.observer;
+  const all = a === undefined ? [] : [...a.clients.clients()].map((c) => clientReport(c, observer));
   const clients = all.filter((c) => !c.appliance).sort(byConcern);
   const appliances = all.filter((c) => c.appliance).sort(byConcern);
+  const issues = d.issues.rows();
+  const clock = engine.clock;
   return {
-    cutoff: microsToIso(r.cutoffMicros),
-    observer: r.observer,
-    inputs: r.reads.map((x) => ({ file: x.input, format: x.format, gzip: x.gzip, frames: x.frames, bytes: x.bytes, damaged: x.damaged ?? null })),
+    cutoff: engine.policy.config.cutoff.iso,
+    observer,
+    inputs: reads.map((x) => ({ file: x.input, format: x.format, gzip: x.gzip, frames: x.frames, bytes: x.bytes, damaged: x.damaged ?? null })),
     totals: {
-      frames: r.frames,
-      bytes: r.bytes,
-      observations: r.observations,
+      frames: d.stats.frames,
+      bytes: d.stats.bytes,
+      observations: { ...d.stats.observations },
       matched_clients: clients.length,
       clients_after_cutoff: clients.filter((c) => c.after_cutoff > 0).length,
-      alerts: r.analyzer.alertsRaised,
-      alerts_suppressed: r.analyzer.alerts.suppressedTotal,
+      alerts: a?.alertsRaised ?? 0,
+      alerts_suppressed: a?.alertsSuppressed ?? 0,
     },
-    matches: r.analyzer.matches(),
+    matches: a?.matches() ?? [],
     clients,
     appliances,
-    names_not_recovered: Object.fromEntries(r.issues.rows().filter((d) => d.layer === 'name').map((d) => [d.reason, d.count])),
-    decode_issues: r.issues.rows(),
+    names_not_recovered: Object.fromEntries(issues.filter((r) => r.layer === 'name').map((r) => [r.reason, r.count])),
+    decode_issues: issues,
     // client_names: names not kept because a client reached MAX_NAMES_PER_CLIENT.
     evictions: {
-      clients: r.analyzer.clients.evictions,
-      client_names: r.analyzer.clients.namesDropped,
-      alert_clients: r.analyzer.alerts.evictions,
-      ...r.evictions,
+      clients: a?.clients.evictions ?? 0,
+      client_names: a?.clients.namesDropped ?? 0,
+      ...d.evictions(),
     },
+    clock: { steps_forward: clock.stepsForward, steps_backward: clock.stepsBackward },
   };
 }

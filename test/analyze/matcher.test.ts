@@ -123,6 +123,8 @@ describe('default endpoint list', () => {
       category: 'update',
       severity: 'high',
       confidence: 'A',
+      categoryIndex: 0, // CATEGORIES[0] = update
+      severityRank: 0, // SEVERITIES[0] = high
     });
     expect(Object.isFrozen(a)).toBe(true);
   });

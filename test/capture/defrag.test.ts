@@ -20,6 +20,8 @@ import {
   FRAG_TIMEOUT,
   FRAG_TOO_BIG,
   FRAG_TOO_MANY,
+  PIECE_OVERHEAD,
+  TRAIN_BYTES,
 } from '../../src/capture/packet/defrag.js';
 import type { Observation } from '../../src/capture/observation.js';
 import type { DecodeIssue } from '../../src/capture/issues.js';
@@ -347,20 +349,22 @@ describe('Defragmenter limits (constructed small)', () => {
   });
 
   test('byte budget: the oldest trains are evicted to make room, each counted', () => {
-    const { d, seen, last } = make(100, 1000, 60_000_000);
+    // Each 400-byte first fragment costs its bytes plus the train's and the piece's bookkeeping.
+    const per = TRAIN_BYTES + PIECE_OVERHEAD + 400;
+    const { d, seen, last } = make(100, 2 * per + PIECE_OVERHEAD + 8, 60_000_000);
     d.add('a', 0, true, UDP, bytes(400), 0);
     d.add('b', 0, true, UDP, bytes(400), 1);
     expect([d.evictions, d.pending, last()]).toEqual([0, 2, undefined]);
-    d.add('c', 0, true, UDP, bytes(400), 2); // 1200 > 1000: 'a' goes
+    d.add('c', 0, true, UDP, bytes(400), 2); // three trains do not fit: 'a' goes
     expect([d.evictions, d.pending, last()]).toEqual([1, 2, FRAG_BUDGET]);
     expect(seen).toEqual([FRAG_BUDGET]); // once, not again on later calls
-    const c = d.add('c', 400, false, UDP, bytes(8), 3); // 400 + 400 + 8 fits now
+    const c = d.add('c', 400, false, UDP, bytes(8), 3); // two trains and one more small piece fit exactly
     expect(c?.payload.length).toBe(408);
     expect([d.evictions, d.pending]).toEqual([1, 1]);
   });
 
   test('byte budget: a fragment bigger than the whole budget kills only its own train', () => {
-    const { d, seen, last } = make(100, 1000, 60_000_000);
+    const { d, seen, last } = make(100, TRAIN_BYTES + PIECE_OVERHEAD + 1000, 60_000_000);
     d.add('a', 0, true, UDP, bytes(400), 0);
     d.add('b', 0, true, UDP, bytes(1008), 1);
     expect(last()).toBe(FRAG_BUDGET);

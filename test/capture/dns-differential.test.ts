@@ -31,6 +31,8 @@ function collect(msg: Uint8Array): { seen: Seen; issue: unknown } {
   const sink: DnsSink = {
     query: (n, t) => seen.push(`Q ${n} ${t}`),
     answer: (n, t, d) => seen.push(`R ${n} ${t} ${d}`),
+    nameFilter: undefined,
+    filtered: () => {},
   };
   return { seen, issue: decodeDns(msg, sink) };
 }

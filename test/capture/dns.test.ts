@@ -375,6 +375,8 @@ describe('decodeDns properties', () => {
         decodeDns(msg, {
           query: (n) => names.push(n),
           answer: (n, _t, d) => names.push(n, d),
+          nameFilter: undefined,
+          filtered: () => {},
         });
         for (const n of names) expect(n.length).toBeLessThanOrEqual(MAX_NAME_LEN);
       }),
@@ -392,5 +394,7 @@ function sinkInto(out: string[]): DnsSink {
   return {
     query: (name, qtype) => out.push(`query ${name} ${qtype}`),
     answer: (name, rrtype, data) => out.push(`answer ${name} ${rrtype} ${data}`),
+    nameFilter: undefined,
+    filtered: () => {},
   };
 }

@@ -17,7 +17,9 @@ import { calculateJa4, readTlsClientHello } from 'read-tls-client-hello';
 import { describe, expect, test } from 'vitest';
 import type { Observation } from '../../src/capture/observation.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createDecoder, readAll } from '../../src/engine/pipeline.js';
+import { Engine, engineLimits } from '../../src/engine/engine.js';
+import { readAll } from '../../src/engine/inputs.js';
+import { policyFrom } from '../../src/engine/policy.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -54,8 +56,9 @@ async function referenceJa4(hello: Buffer): Promise<string> {
 
 async function kasmonTlsSni(file: string): Promise<Observation[]> {
   const out: Observation[] = [];
-  const decoder = createDecoder(loadConfig(), (o) => out.push(o));
-  const run = await readAll([file], decoder);
+  const config = loadConfig();
+  const engine = new Engine(policyFrom(config), { mode: 'names', ageing: 'packet', limits: engineLimits(config), onObservation: (o) => out.push(o) });
+  const run = await readAll([file], engine);
   expect(run.damaged).toEqual([]);
   return out.filter((o) => o.kind === 'tls_sni');
 }

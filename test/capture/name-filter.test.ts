@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Matcher } from '../../src/analyze/hostnames.js';
 import { decodeDns, type DnsSink } from '../../src/capture/app/dns.js';
-import { NameRootFilter } from '../../src/capture/app/name-filter.js';
+import { NameFilter } from '../../src/capture/app/name-filter.js';
 import { loadConfig } from '../../src/config/load.js';
 
 /**
@@ -12,22 +12,20 @@ import { loadConfig } from '../../src/config/load.js';
  * wanted must be exactly what the unfiltered decoder with the same `wants` gives.
  */
 const matcher = new Matcher(loadConfig().endpoints);
-const filter = new NameRootFilter(matcher.rootNames());
-const accept = (name: string, cname: string | undefined): boolean =>
+const accept = (_kind: string, name: string, cname: string | undefined): boolean =>
   matcher.match(name) !== undefined || (cname !== undefined && matcher.match(cname) !== undefined);
+/** The filter replay uses (wants + the rules' roots), and the same decision without the byte-level pre-filter. */
+const filter = new NameFilter(accept, matcher.rootNames());
+const noRoots = new NameFilter(accept, undefined);
 
-function run(msg: Uint8Array, withFilter: boolean): { seen: string[]; skipped: Record<string, number>; issue: unknown } {
+function run(msg: Uint8Array, withRoots: boolean): { seen: string[]; skipped: Record<string, number>; issue: unknown } {
   const seen: string[] = [];
   const skipped: Record<string, number> = { dns_query: 0, dns_answer: 0 };
   const sink: DnsSink = {
     query: (n, t) => seen.push(`Q ${n} ${t}`),
     answer: (n, t, d) => seen.push(`R ${n} ${t} ${d}`),
-    wants: (kind, name, cname) => {
-      if (accept(name, cname)) return true;
-      skipped[kind]!++;
-      return false;
-    },
-    ...(withFilter ? { nameFilter: filter, unwanted: (kind: 'dns_query' | 'dns_answer') => void skipped[kind]!++ } : {}),
+    nameFilter: withRoots ? filter : noRoots,
+    filtered: (kind) => void skipped[kind]!++,
   };
   return { seen, skipped, issue: decodeDns(msg, sink) };
 }
@@ -91,7 +89,7 @@ describe('DNS decoding with the name-root filter (replay)', () => {
   });
 });
 
-describe('NameRootFilter', () => {
+describe('NameFilter.mayWant', () => {
   const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
   test.for([
     { name: 's01.upd.kaspersky.com', want: true },
@@ -104,7 +102,7 @@ describe('NameRootFilter', () => {
     { name: '', want: false },
     { name: '.kaspersky.com', want: true }, // same last two labels; the matcher rejects the leading dot
   ])('$name -> $want', ({ name, want }) => {
-    expect(filter.mayMatch(bytes(name), name.length)).toBe(want);
+    expect(filter.mayWant(bytes(name), name.length)).toBe(want);
   });
 
   test('never rejects a name the matcher matches (random names around the roots)', () => {
@@ -113,7 +111,7 @@ describe('NameRootFilter', () => {
     fc.assert(
       fc.property(fc.array(labelArb, { maxLength: 3 }), fc.oneof(root, labelArb), (pre, r) => {
         const n = [...pre, r].join('.');
-        if (matcher.match(n) !== undefined) expect(filter.mayMatch(bytes(n), n.length)).toBe(true);
+        if (matcher.match(n) !== undefined) expect(filter.mayWant(bytes(n), n.length)).toBe(true);
       }),
       { numRuns: 3000 },
     );

@@ -30,7 +30,7 @@ import {
   udp,
   vxlan,
 } from '../helpers/packets.js';
-import { frameFeeder, pcapFile, pcapHeader, pcapngFile, writeTemp } from '../helpers/pcap.js';
+import { frameFeeder, packetTimeDriver, pcapFile, pcapHeader, pcapngFile, writeTemp } from '../helpers/pcap.js';
 import { clientInitialDatagrams, hex } from '../helpers/quic.js';
 import { clientHello, handshakeMessage } from '../helpers/tls.js';
 
@@ -240,7 +240,7 @@ describe('readCapture on arbitrary files', () => {
     const path = writeTemp(bytes, 'bin');
     const decoder = new Decoder(() => {});
     try {
-      const r = await readCapture(path, decoder.onFrame.bind(decoder));
+      const r = await readCapture(path, packetTimeDriver(decoder));
       expect(r.frames).toBe(decoder.stats.frames);
     } catch (e) {
       if (!(e instanceof KasmonError)) throw e;

@@ -12,7 +12,7 @@ import {
   concat, dnsQuery, dnsTcp, eth, ETH_IPV4, geneve, gtpu, httpGet, IPPROTO_TCP, IPPROTO_UDP, ipv4, LINKTYPE,
   PDU_SESSION_CONTAINER, TCP_SYN, tcp, u16, udp, vxlan,
 } from '../helpers/packets.js';
-import { decodeAll, pcapFile, pcapngFile, readFrames, T0, writeTemp } from '../helpers/pcap.js';
+import { decodeAll, packetTimeDriver, pcapFile, pcapngFile, readFrames, T0, writeTemp } from '../helpers/pcap.js';
 import { clientHello } from '../helpers/tls.js';
 
 /** Bugs found in review of the capture layer; each test failed before its fix. */
@@ -102,7 +102,7 @@ describe('DNS', () => {
     const label = Uint8Array.of(0x78, 0x2e, 0xc3, 0xa9);
     const msg = concat(u16(1), u16(0x0100), u16(1), u16(0), u16(0), u16(0), Uint8Array.of(3, 0x61, 0x62, 0x63, label.length), label, Uint8Array.of(0), u16(1), u16(1));
     const got: string[] = [];
-    decodeDns(msg, { query: (n) => got.push(n), answer: () => {} });
+    decodeDns(msg, { query: (n) => got.push(n), answer: () => {}, nameFilter: undefined, filtered: () => {} });
     expect(got).toEqual([dnsPacket.decode(Buffer.from(msg)).questions![0]!.name]);
   });
 });
@@ -122,7 +122,7 @@ describe('time', () => {
     const bytes = pcapngFile([{ interfaces: [{ linktype: 101 }], packets: [{ iface: 0, data: inner(), ts: 0xffff_ffff_ffff_ffffn }] }]);
     const printed: string[] = [];
     const d = new Decoder((o) => printed.push(isoTime(o.time)));
-    await readCapture(writeTemp(bytes, 'pcapng'), d.onFrame.bind(d));
+    await readCapture(writeTemp(bytes, 'pcapng'), packetTimeDriver(d));
     expect(d.issues.get(DECODER_BUG)).toBe(0);
     expect(printed).toHaveLength(1);
   });

@@ -11,7 +11,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Decoder, type DecoderOptions } from '../../src/capture/decoder.js';
+import { DEFAULT_DECODER_LIMITS, Decoder, type DecoderOptions } from '../../src/capture/decoder.js';
 import { MAX_OOO_SEGMENTS } from '../../src/capture/tcp/streams.js';
 import { NAME_EVICTED, NAME_GAP, NAME_IDLE, NAME_INCOMPLETE, NAME_LIMIT, NAME_MIDSTREAM, NAME_NO_SNI, NAME_SNAPLEN } from '../../src/capture/unrecovered.js';
 import { isIssue } from '../../src/capture/issues.js';
@@ -37,7 +37,7 @@ import {
   TCP_PSH,
   TCP_SYN,
 } from '../helpers/packets.js';
-import { decodeAll, frameFeeder, pcapFile, T0 } from '../helpers/pcap.js';
+import { decodeAll, frameFeeder, packetTimeDriver, pcapFile, T0 } from '../helpers/pcap.js';
 import { clientHello, handshakeMessage, record, type ClientHelloOptions } from '../helpers/tls.js';
 
 // ─────────────────────────────── builders ───────────────────────────────
@@ -570,6 +570,7 @@ describe('a completed flow’s later segments are not mid-stream', () => {
 function clockFeeder(opts: DecoderOptions): { decoder: Decoder; observations: Observation[]; feed(data: Uint8Array, secAfterT0: number): void } {
   const observations: Observation[] = [];
   const decoder = new Decoder((o) => observations.push(o), opts);
+  const drive = packetTimeDriver(decoder);
   const f = newRawFrame();
   let n = 0;
   return {
@@ -582,13 +583,13 @@ function clockFeeder(opts: DecoderOptions): { decoder: Decoder; observations: Ob
       f.linktype = LINKTYPE.ETHERNET;
       f.frame = ++n;
       f.time = { sec: T0 + Math.floor(s), nsec: Math.round((s % 1) * 1e9), digits: 6 };
-      decoder.onFrame(f);
+      drive(f);
     },
   };
 }
 
 describe('flow table bounds', () => {
-  const limits = { maxFlows: 100, flowIdleSeconds: 120 };
+  const limits = { ...DEFAULT_DECODER_LIMITS, maxFlows: 100, flowIdleSeconds: 120 };
 
   test('1000 half-open flows with maxFlows 100: LRU evictions counted, at most 100 flows held', () => {
     const feeder = frameFeeder({ limits });

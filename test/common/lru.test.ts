@@ -7,7 +7,7 @@ describe('LruMap', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 400 }), (cap, keys) => {
         const evicted: number[] = [];
-        const m = new LruMap<number, number>(cap, (k) => evicted.push(k));
+        const m = new LruMap<number, number>({ capacity: cap, onEvict: (k) => evicted.push(k) });
         const live = new Set<number>();
         let total = 0;
         for (const k of keys) {
@@ -30,7 +30,7 @@ describe('LruMap', () => {
   test('an entry used at least once every capacity/4 operations is never evicted, however many others come and go', () => {
     fc.assert(
       fc.property(fc.integer({ min: 8, max: 200 }), fc.integer({ min: 1, max: 1000 }), fc.nat(), (cap, others, seed) => {
-        const m = new LruMap<string, number>(cap);
+        const m = new LruMap<string, number>({ capacity: cap });
         m.set('hot', 1);
         const every = Math.max(1, Math.floor(cap / 4));
         let ops = 0;
@@ -44,7 +44,7 @@ describe('LruMap', () => {
   });
 
   test('when full, the least recently used entry goes first', () => {
-    const m = new LruMap<string, number>(4);
+    const m = new LruMap<string, number>({ capacity: 4 });
     for (const k of ['a', 'b', 'c', 'd']) m.set(k, 0);
     // Keep 'a' in use while the map is full: it is refreshed, so 'b' is the oldest.
     m.set('e', 0); // evicts 'a' (nothing was used yet)

@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Decoder, type DecoderOptions } from '../../src/capture/decoder.js';
 import type { Observation } from '../../src/capture/observation.js';
-import { newRawFrame } from '../../src/capture/read/frame.js';
+import { newRawFrame, type RawFrame } from '../../src/capture/read/frame.js';
 import { readCapture, type ReadResult } from '../../src/capture/read/source.js';
+import { toMicros } from '../../src/common/time.js';
 import { concat } from './packets.js';
 
 /** 2024-09-30T08:15:02Z: the default packet time (the US cutoff week). */
@@ -256,8 +257,25 @@ export interface Decoded {
 }
 
 /**
- * Writes `bytes` to a temp file and runs it through readCapture + Decoder the way
- * src/pipeline.ts `readAll` does for a single input. KasmonErrors propagate.
+ * Decoder.onFrame the way the engine drives it in `packet` ageing mode, minus the clock's
+ * guard against bad stamps (these tests write sane times): ageing time is packet time, and
+ * idle state is swept once per second of it.
+ */
+export function packetTimeDriver(decoder: Decoder): (f: RawFrame) => void {
+  let lastSweep = Number.NEGATIVE_INFINITY;
+  return (f) => {
+    const now = toMicros(f.time);
+    if (now - lastSweep >= 1_000_000) {
+      lastSweep = now;
+      decoder.expire(now);
+    }
+    decoder.onFrame(f, now);
+  };
+}
+
+/**
+ * Writes `bytes` to a temp file and runs it through readCapture + Decoder the way the engine
+ * does for a single input (see packetTimeDriver). KasmonErrors propagate.
  */
 export async function decodeAll(bytes: Uint8Array, opts: DecoderOptions & { ext?: string } = {}): Promise<Decoded> {
   const { ext, ...decoderOpts } = opts;
@@ -265,7 +283,7 @@ export async function decodeAll(bytes: Uint8Array, opts: DecoderOptions & { ext?
   const observations: Observation[] = [];
   const decoder = new Decoder((o) => observations.push(o), decoderOpts);
   decoder.setSource(undefined);
-  const result = await readCapture(path, decoder.onFrame.bind(decoder));
+  const result = await readCapture(path, packetTimeDriver(decoder));
   decoder.finish();
   return { observations, decoder, result };
 }
@@ -312,6 +330,7 @@ export interface FrameFeeder {
 export function frameFeeder(opts: DecoderOptions = {}): FrameFeeder {
   const observations: Observation[] = [];
   const decoder = new Decoder((o) => observations.push(o), opts);
+  const drive = packetTimeDriver(decoder);
   const f = newRawFrame();
   let n = 0;
   return {
@@ -327,7 +346,7 @@ export function frameFeeder(opts: DecoderOptions = {}): FrameFeeder {
       f.time.sec = T0;
       f.time.nsec = (n - 1) * 1000;
       f.time.digits = 6;
-      decoder.onFrame(f);
+      drive(f);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { u16be } from '../../common/bytes.js';
 import { ipv4ToString, ipv6ToString } from '../../common/address.js';
 import { defineIssue, type DecodeIssue } from '../issues.js';
-import type { NameRootFilter } from './name-filter.js';
+import type { NameFilter } from './name-filter.js';
 
 /**
  * DNS messages (RFC 1035 §4.1): the header, the question section and the answer section's
@@ -31,17 +31,12 @@ export interface DnsSink {
   query(name: string, qtype: string): void;
   answer(name: string, rrtype: 'A' | 'AAAA' | 'CNAME', data: string): void;
   /**
-   * Optional filter asked before anything else is formatted (addresses, type names): a
-   * consumer that keeps only some names saves the work for the rest.
+   * Which names become observations (undefined: all). Asked before anything else is formatted
+   * (addresses, type names), and names outside its roots are never even built as strings.
    */
-  wants?(kind: 'dns_query' | 'dns_answer', name: string, cnameTarget: string | undefined): boolean;
-  /**
-   * Optional, with `unwanted`: names whose last two labels fail this filter cannot be wanted,
-   * so they are counted through `unwanted` without building their strings. `wants` must reject
-   * every name the filter rejects (the filter may only pass more).
-   */
-  readonly nameFilter?: NameRootFilter | undefined;
-  unwanted?(kind: 'dns_query' | 'dns_answer'): void;
+  readonly nameFilter: NameFilter | undefined;
+  /** A decoded name the filter rejected: counted, nothing else. */
+  filtered(kind: 'dns_query' | 'dns_answer'): void;
 }
 
 const T_A = 1;
@@ -89,7 +84,7 @@ function resetNameCache(): void {
  * trailing dot ('' for the root), undefined if it is malformed, or null if it is valid but
  * `filter` rejects it (then no string is built). Sets `nameNext`.
  */
-function readName(b: Uint8Array, off: number, len: number, filter: NameRootFilter | undefined): string | null | undefined {
+function readName(b: Uint8Array, off: number, len: number, filter: NameFilter | undefined): string | null | undefined {
   // A name that is just a pointer to one read before: the same checks would pass (the target
   // is behind `off`, and one more pointer stays within MAX_POINTERS), so reuse its string.
   if (off + 1 < len && (b[off]! & 0xc0) === 0xc0) {
@@ -146,7 +141,7 @@ function readName(b: Uint8Array, off: number, len: number, filter: NameRootFilte
   else {
     if (n > 0 && scratch[n - 1] === 0x2e) n--;
     if (n > MAX_NAME_LEN) name = undefined;
-    else if (filter !== undefined && !filter.mayMatch(scratch, n)) name = null;
+    else if (filter !== undefined && !filter.mayWant(scratch, n)) name = null;
     else name = scratch.toString('latin1', 0, n);
   }
   if (name !== undefined) {
@@ -188,7 +183,7 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
   const isResponse = (msg[2]! & 0x80) !== 0;
   const qd = u16be(msg, 4);
   const an = u16be(msg, 6);
-  const filter = sink.unwanted !== undefined ? sink.nameFilter : undefined;
+  const filter = sink.nameFilter;
   let off = DNS_HEADER_LEN;
   resetNameCache();
   // RFC 1035 §4.1.2: QNAME, QTYPE (2), QCLASS (2)
@@ -198,8 +193,8 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
     off = nameNext + 4;
     // The question echoed in a response is not a new query (DESIGN.md: QR=0 only).
     if (isResponse) continue;
-    if (name === null) sink.unwanted!('dns_query');
-    else if (sink.wants === undefined || sink.wants('dns_query', name, undefined)) sink.query(name, typeName(u16be(msg, nameNext)));
+    if (name === null || (filter !== undefined && !filter.wants('dns_query', name, undefined))) sink.filtered('dns_query');
+    else sink.query(name, typeName(u16be(msg, nameNext)));
   }
   // Answers count only from responses (DESIGN.md: QR=1): a query carrying answer records
   // (or a DNS UPDATE's prerequisites) must not be able to plant names for attribution.
@@ -215,22 +210,21 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
     if (rd + rdlen > len) return DNS_BAD_ANSWER;
     off = rd + rdlen;
     if ((type === T_A && rdlen === 4) || (type === T_AAAA && rdlen === 16)) {
-      if (name === null) sink.unwanted!('dns_answer');
-      else if (sink.wants === undefined || sink.wants('dns_answer', name, undefined)) {
-        sink.answer(name, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4ToString(msg, rd) : ipv6ToString(msg, rd));
-      }
+      if (name === null || (filter !== undefined && !filter.wants('dns_answer', name, undefined))) sink.filtered('dns_answer');
+      else sink.answer(name, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4ToString(msg, rd) : ipv6ToString(msg, rd));
     } else if (type === T_CNAME) {
       // The target may be compressed against earlier names in the message.
       const target = readName(msg, rd, rd + rdlen, filter);
       if (target === undefined) return DNS_BAD_NAME;
       if (name === null && target === null) {
-        sink.unwanted!('dns_answer');
+        sink.filtered('dns_answer');
         continue;
       }
       // One side passed the filter: the other is needed as text too (both were valid).
       const ownerName = name ?? (readName(msg, owner, len, undefined) as string);
       const targetName = target ?? (readName(msg, rd, rd + rdlen, undefined) as string);
-      if (sink.wants === undefined || sink.wants('dns_answer', ownerName, targetName)) sink.answer(ownerName, 'CNAME', targetName);
+      if (filter !== undefined && !filter.wants('dns_answer', ownerName, targetName)) sink.filtered('dns_answer');
+      else sink.answer(ownerName, 'CNAME', targetName);
     }
   }
   return undefined;

@@ -1,19 +1,32 @@
-/**
- * A byte-level test of a hostname's last two labels against a set of "roots", run on the
- * lower-cased dotted name a decoder has in a scratch buffer, before any string is built.
- * `replay` hands the decoder the roots of every rule (the matcher's own pre-filter, see
- * src/analyze/hostnames.ts): a DNS name outside them cannot match, so it is counted but never
- * turned into a string, hashed or looked up. Plain data in (root strings), no analyze import.
- *
- * The root of a name is its last two labels, or the whole name when it has fewer; a name's
- * root must equal one of the roots exactly. Roots and names are ASCII and lower case here
- * (the caller skips the filter for names with other bytes).
- */
-export class NameRootFilter {
-  private readonly byHash = new Map<number, Uint8Array[]>();
+import type { ObservationKind } from '../observation.js';
 
-  constructor(roots: readonly string[]) {
-    for (const r of roots) {
+/**
+ * The name filter: which decoded names deserve an Observation. `kasmon names` has none (every
+ * name is printed); `replay` and `monitor` want only names a rule matches, and skip building
+ * observations (addresses, JA4, the ClientHello's lists) for the rest, which are still decoded
+ * and counted. The engine builds the filter from its policy (the matcher's `match` and its
+ * roots) and swaps it on reload. Plain data and a callback in, no analyze import.
+ *
+ * Two tests:
+ * - `wants(kind, name, cnameTarget)`: the real decision, on the name's string;
+ * - `mayWant(b, n)`: a byte-level test of a lower-cased dotted name a decoder has in a scratch
+ *   buffer, before any string is built: the name's root (its last two labels, or the whole
+ *   name when it has fewer) must equal one of the roots exactly. A DNS name outside them cannot
+ *   match, so it is counted but never turned into a string, hashed or looked up. `wants` must
+ *   reject every name `mayWant` rejects (`mayWant` may only pass more). Roots and names are
+ *   ASCII and lower case here (the caller skips it for names with other bytes).
+ */
+export class NameFilter {
+  private readonly byHash = new Map<number, Uint8Array[]>();
+  private readonly anyRoot: boolean;
+
+  /** Without `roots`, `mayWant` passes every name (only `wants` decides). */
+  constructor(
+    readonly wants: (kind: ObservationKind, name: string, cnameTarget: string | undefined) => boolean,
+    roots: readonly string[] | undefined,
+  ) {
+    this.anyRoot = roots === undefined;
+    for (const r of roots ?? []) {
       const bytes = Uint8Array.from(r, (c) => c.charCodeAt(0) & 0xff);
       const h = fnv(bytes, 0, bytes.length);
       const list = this.byHash.get(h);
@@ -22,8 +35,9 @@ export class NameRootFilter {
     }
   }
 
-  /** False when the name in b[0, n) certainly has none of the roots. */
-  mayMatch(b: Uint8Array, n: number): boolean {
+  /** False when the name in b[0, n) certainly has none of the roots (so `wants` would reject it). */
+  mayWant(b: Uint8Array, n: number): boolean {
+    if (this.anyRoot) return true;
     let last = -1;
     let second = -1;
     for (let i = n - 1; i >= 0; i--) {

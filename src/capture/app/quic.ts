@@ -18,6 +18,7 @@
  */
 import { ByteReader, u24be, u32be, u8 } from '../../common/bytes.js';
 import { defineIssue, type DecodeIssue, type IssueCounter } from '../issues.js';
+import { NAME_EVICTED, NAME_IDLE, NAME_INCOMPLETE } from '../unrecovered.js';
 import {
   deriveInitialKeys,
   openPacket,
@@ -70,6 +71,17 @@ export const MAX_CRYPTO_BYTES = 16_384;
 export const MAX_CRYPTO_FRAGMENTS = 256;
 /** Connections tracked at once; the least recently active is evicted beyond this. */
 export const MAX_PENDING = 10_000;
+/** Byte budget of all tracked connections together (see CONN_BYTES). */
+export const DEFAULT_QUIC_BYTES = 16 * 1024 * 1024;
+/**
+ * Heap and native bytes of a tracked connection with nothing buffered: the entry, its two map
+ * keys, the Initial keys and the AES-ECB header-protection cipher (an OpenSSL context).
+ * Measured by test/capture/quic-memory.test.ts.
+ */
+export const CONN_BYTES = 3072;
+/** A reassembly buffer's cost besides its bytes; a CRYPTO range's. */
+const BUFFER_OVERHEAD = 160;
+const RANGE_BYTES = 32;
 /** Idle time (packet time) after which a connection is forgotten: 10 s covers Initial
  *  retransmission timeouts (RFC 9002 §6.2) of a lossy handshake. */
 export const PENDING_TIMEOUT_MICROS = 10_000_000;
@@ -139,6 +151,8 @@ interface Conn {
   base: number;
   /** Reassembly buffer indexed by stream offset; grows on demand up to maxCryptoBytes. */
   buf: Uint8Array;
+  /** Bytes this entry is accounted at (CONN_BYTES + buffer + ranges). */
+  bytes: number;
   /** Received byte ranges, sorted, disjoint and not touching (touching ranges merge). */
   ranges: Range[];
   /** Set after a limit or a non-ClientHello: packets are ignored until the entry expires. */
@@ -180,8 +194,10 @@ export interface QuicAssemblerOptions {
   readonly maxPending?: number;
   /** Highest CRYPTO stream offset kept per connection. @default MAX_CRYPTO_BYTES */
   readonly maxCryptoBytes?: number;
-  /** Idle timeout in packet-time microseconds. @default PENDING_TIMEOUT_MICROS */
+  /** Idle timeout in microseconds of ageing time. @default PENDING_TIMEOUT_MICROS */
   readonly pendingTimeoutMicros?: number;
+  /** Byte budget of all connections together. @default DEFAULT_QUIC_BYTES */
+  readonly budgetBytes?: number;
   /** Where evictions (QUIC_EVICTED) and timeouts (QUIC_TIMEOUT) are counted as they
    *  happen, since they concern other connections than the datagram being decoded. */
   readonly issues?: IssueCounter;
@@ -210,7 +226,10 @@ export class QuicInitialAssembler {
   /** Entries that went idle with an incomplete ClientHello; each is also counted as QUIC_TIMEOUT. */
   timeouts = 0;
 
+  /** Bytes held by all connections (see CONN_BYTES). */
+  bytes = 0;
   private readonly maxPending: number;
+  private readonly budget: number;
   private readonly maxCryptoBytes: number;
   private readonly timeout: number;
   private readonly issues: IssueCounter | undefined;
@@ -224,6 +243,7 @@ export class QuicInitialAssembler {
 
   constructor(opts: QuicAssemblerOptions = {}) {
     this.maxPending = opts.maxPending ?? MAX_PENDING;
+    this.budget = opts.budgetBytes ?? DEFAULT_QUIC_BYTES;
     this.maxCryptoBytes = opts.maxCryptoBytes ?? MAX_CRYPTO_BYTES;
     this.timeout = opts.pendingTimeoutMicros ?? PENDING_TIMEOUT_MICROS;
     this.issues = opts.issues;
@@ -310,9 +330,18 @@ export class QuicInitialAssembler {
         dropped++;
         this.timeouts++;
         this.issues?.add(QUIC_TIMEOUT);
+        this.issues?.add(NAME_IDLE);
       }
     }
     return dropped;
+  }
+
+  /** End of input: ClientHellos still incomplete are counted as names not recovered. */
+  finish(): void {
+    for (const c of this.conns.values()) if (this.incomplete(c)) this.issues?.add(NAME_INCOMPLETE);
+    this.conns.clear();
+    this.latest.clear();
+    this.bytes = 0;
   }
 
   // -------------------------------------------------------------------------------------
@@ -457,12 +486,8 @@ export class QuicInitialAssembler {
   }
 
   private create(id: string, tuple: string, version: number, keys: PacketKeys, pn: number, ts: number): Conn {
-    while (this.conns.size >= this.maxPending) {
-      const oldest = this.conns.values().next().value;
-      if (oldest === undefined) break;
-      this.remove(oldest);
-      this.evictions++;
-      this.issues?.add(QUIC_EVICTED);
+    while (this.conns.size >= this.maxPending || this.bytes + CONN_BYTES > this.budget) {
+      if (!this.evictOldest(undefined)) break;
     }
     const conn: Conn = {
       id,
@@ -473,6 +498,7 @@ export class QuicInitialAssembler {
       lastSeen: ts,
       base: 0,
       buf: EMPTY,
+      bytes: CONN_BYTES,
       ranges: [],
       dead: false,
       firstRandom: undefined,
@@ -480,7 +506,30 @@ export class QuicInitialAssembler {
     };
     this.conns.set(id, conn);
     this.latest.set(tuple, conn);
+    this.bytes += conn.bytes;
     return conn;
+  }
+
+  /** Drops the least recently active connection other than `keep`; false when there is none. */
+  private evictOldest(keep: Conn | undefined): boolean {
+    for (const c of this.conns.values()) {
+      if (c === keep) continue;
+      this.remove(c);
+      this.evictions++;
+      this.issues?.add(QUIC_EVICTED);
+      if (this.incomplete(c)) this.issues?.add(NAME_EVICTED);
+      return true;
+    }
+    return false;
+  }
+
+  /** Re-accounts a connection after its buffer or ranges changed; past the budget, others go. */
+  private recharge(conn: Conn): void {
+    const held = CONN_BYTES + (conn.buf.length > 0 ? conn.buf.length + BUFFER_OVERHEAD : 0) + conn.ranges.length * RANGE_BYTES;
+    if (held === conn.bytes) return;
+    if (this.conns.get(conn.id) === conn) this.bytes += held - conn.bytes;
+    conn.bytes = held;
+    while (this.bytes > this.budget && this.evictOldest(conn));
   }
 
   /** Marks activity: re-inserting moves the entry to the most-recent end of the map. */
@@ -491,6 +540,7 @@ export class QuicInitialAssembler {
   }
 
   private remove(conn: Conn): void {
+    if (this.conns.get(conn.id) === conn) this.bytes -= conn.bytes;
     this.conns.delete(conn.id);
     if (this.latest.get(conn.tuple) === conn) this.latest.delete(conn.tuple);
   }
@@ -499,6 +549,7 @@ export class QuicInitialAssembler {
     conn.dead = true;
     conn.buf = EMPTY;
     conn.ranges.length = 0;
+    this.recharge(conn);
     return why;
   }
 
@@ -519,8 +570,10 @@ export class QuicInitialAssembler {
     if (start < conn.base) start = conn.base;
 
     if (conn.buf.length < end) {
-      // copy: outlives the packet (the ClientHello may need more packets)
-      const grown = new Uint8Array(Math.min(this.maxCryptoBytes, Math.max(end, 2 * conn.buf.length, 2048)));
+      // copy: outlives the packet (the ClientHello may need more packets). Sized to what
+      // arrived (rounded up to 256 bytes), doubling as it grows.
+      const size = Math.max((end + 255) & ~255, 2 * conn.buf.length);
+      const grown = new Uint8Array(Math.min(this.maxCryptoBytes, size));
       grown.set(conn.buf);
       conn.buf = grown;
     }
@@ -553,6 +606,7 @@ export class QuicInitialAssembler {
     }
     if (!placed) merged.push(cur);
     conn.ranges = merged;
+    this.recharge(conn);
     if (merged.length > MAX_CRYPTO_FRAGMENTS) return QUIC_TOO_MANY_FRAGMENTS;
     return undefined;
   }
@@ -578,7 +632,10 @@ export class QuicInitialAssembler {
     conn.base = at + need;
     // Nothing buffered past it (the usual case): drop our reference, the caller's view keeps
     // the bytes alive. A later message (after HelloRetryRequest) gets a fresh buffer.
-    if (!this.incomplete(conn)) conn.buf = EMPTY;
+    if (!this.incomplete(conn)) {
+      conn.buf = EMPTY;
+      this.recharge(conn);
+    }
     if (at === 0 && need >= RANDOM_END) {
       conn.firstRandom = hello.slice(RANDOM_AT, RANDOM_END); // copy: 32 bytes kept for the check below
       if (conn.prevRandom !== undefined && sameBytes(conn.prevRandom, hello, RANDOM_AT)) {

@@ -9,7 +9,7 @@ import { newRawFrame } from '../read/frame.js';
  */
 export class PacketContext {
   frame: RawFrame = newRawFrame();
-  /** Packet time in microseconds since the epoch. */
+  /** Ageing time (µs) of this frame: what state created or touched now is stamped with (engine/clock.ts). */
   nowMicros = 0;
   af: 4 | 6 = 4;
   addrBuf: Uint8Array = new Uint8Array(0);
@@ -27,9 +27,9 @@ export class PacketContext {
   ipCut = false;
 
   /** Starts a new frame. */
-  reset(f: RawFrame): void {
+  reset(f: RawFrame, now: number): void {
     this.frame = f;
-    this.nowMicros = f.time.sec * 1_000_000 + ((f.time.nsec / 1000) | 0);
+    this.nowMicros = now;
     this.vlan = -1;
     this.depth = 0;
     if (this.tunnels.length > 0) this.tunnels.length = 0;

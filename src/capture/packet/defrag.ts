@@ -10,8 +10,11 @@ import { defineIssue, type DecodeIssue } from '../issues.js';
  * Only trains that complete are decoded; every drop and eviction is counted.
  */
 export const MAX_TRAINS = 8192;
-/** Bytes held in all pending trains together. */
+/** Bytes held in all pending trains together (their fragments and bookkeeping). */
 export const MAX_FRAG_BYTES = 32 * 1024 * 1024;
+/** A train's bookkeeping (object, key string, Map entry), and a fragment's besides its bytes (object, buffer). */
+export const TRAIN_BYTES = 256;
+export const PIECE_OVERHEAD = 200;
 /** Seconds a train may wait for its missing fragments (RFC 8200 §4.5 uses 60). */
 export const FRAG_TIMEOUT_SECONDS = 60;
 const MAX_DATAGRAM = 65_535;
@@ -33,7 +36,10 @@ interface Piece {
 interface Train {
   key: string;
   pieces: Piece[];
+  /** Payload bytes received (completion: equals `total`). */
   bytes: number;
+  /** Bytes accounted against the budget: TRAIN_BYTES + every piece with its overhead. */
+  cost: number;
   /** Payload length once the last fragment (MF=0) arrived, else -1. */
   total: number;
   /** Upper-layer protocol (IPv4 header / IPv6 fragment header of the first fragment). */
@@ -44,7 +50,8 @@ interface Train {
 
 export class Defragmenter {
   private readonly trains = new Map<string, Train>();
-  private bytes = 0;
+  /** Bytes accounted for all trains (see TRAIN_BYTES). */
+  bytes = 0;
   evictions = 0;
   timeouts = 0;
 
@@ -84,8 +91,9 @@ export class Defragmenter {
     let t = this.trains.get(key);
     if (t === undefined) {
       if (this.trains.size >= this.maxTrains) this.evictOldest(FRAG_EVICTED);
-      t = { key, pieces: [], bytes: 0, total: -1, proto: -1, firstMicros: nowMicros, dead: false };
+      t = { key, pieces: [], bytes: 0, cost: TRAIN_BYTES, total: -1, proto: -1, firstMicros: nowMicros, dead: false };
       this.trains.set(key, t);
+      this.bytes += TRAIN_BYTES;
     }
     if (t.dead) return undefined;
     if (!more) {
@@ -105,14 +113,16 @@ export class Defragmenter {
       }
     }
     if (t.pieces.length >= MAX_PIECES) return this.kill(t, FRAG_TOO_MANY);
-    while (this.bytes + data.length > this.maxBytes) {
+    const cost = data.length + PIECE_OVERHEAD;
+    while (this.bytes + cost > this.maxBytes) {
       const oldest = this.trains.values().next().value;
       if (oldest === undefined || oldest === t) return this.kill(t, FRAG_BUDGET);
       this.evictOldest(FRAG_BUDGET);
     }
     t.pieces.push({ off: offset, data: data.slice() }); // copy: outlives frame
     t.bytes += data.length;
-    this.bytes += data.length;
+    t.cost += cost;
+    this.bytes += cost;
     if (t.total < 0 || t.proto < 0 || t.bytes !== t.total) return undefined;
     // Non-overlapping pieces summing to the total cover it exactly.
     const out = new Uint8Array(t.total);
@@ -124,9 +134,10 @@ export class Defragmenter {
   private kill(t: Train, issue: DecodeIssue): undefined {
     this.onIssue(issue);
     // Keep a tombstone so the train's later fragments are dropped too, not started afresh.
-    this.bytes -= t.bytes;
+    this.bytes -= t.cost - TRAIN_BYTES;
     t.pieces = [];
     t.bytes = 0;
+    t.cost = TRAIN_BYTES;
     t.dead = true;
     return undefined;
   }
@@ -138,7 +149,7 @@ export class Defragmenter {
 
   private remove(t: Train): void {
     this.trains.delete(t.key);
-    this.bytes -= t.bytes;
+    this.bytes -= t.cost;
   }
 
   private evictOldest(issue: DecodeIssue): void {

@@ -1,5 +1,6 @@
 import { KasmonError } from '../../errors.js';
 import { u32be, u32le } from '../../common/bytes.js';
+import { carryNanos } from '../../common/time.js';
 import { newRawFrame, type RawFrame, type RecordParser } from './frame.js';
 
 /**
@@ -78,6 +79,9 @@ export class PcapParser implements RecordParser {
       f.origlen = orig < incl ? incl : orig;
       f.time.sec = sec;
       f.time.nsec = this.nanos ? frac : frac * 1000;
+      // A fraction field past one second (any 32-bit value can be written) carries into the
+      // seconds, so every time helper sees the same instant (common/time.ts).
+      if (f.time.nsec >= 1_000_000_000) carryNanos(f.time);
       f.frame = ++this.frames;
       onFrame(f);
       o += RECORD_HEADER_LEN + incl;

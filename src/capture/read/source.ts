@@ -33,17 +33,20 @@ type Fill = (buf: Uint8Array, off: number, len: number) => Promise<number>;
 
 /**
  * Regular files are opened and read synchronously: a page-cache read of 1 MiB costs less than
- * the thread-pool round trip of an async read (and fs/promises costs start-up time). Every 16
- * reads the event loop gets a turn, so SIGINT/SIGTERM handlers and output streams still run
- * during a long replay.
+ * the thread-pool round trip of an async read (and fs/promises costs start-up time). The read
+ * loop gives the event loop a turn every YIELD_EVERY_MS (see readFrom).
  */
 function fileFill(fd: number): Fill {
-  let reads = 0;
-  return async (buf, off, len) => {
-    if (++reads % 16 === 0) await new Promise<void>((r) => setImmediate(r));
-    return readSync(fd, buf, off, len, null);
-  };
+  return async (buf, off, len) => readSync(fd, buf, off, len, null);
 }
+
+/**
+ * The longest the read loop runs chunks back to back before it gives the event loop a turn
+ * (setImmediate): timers, signal handlers, HTTP requests and alert deliveries never wait
+ * longer than this plus one chunk, whether the input is a file or a pipe that never runs dry.
+ * bench/README.md (line f) measures the timer lag and the cost of the turns.
+ */
+export const YIELD_EVERY_MS = 10;
 
 /**
  * Standard input. A file redirected onto it (`kasmon replay - < capture.pcap`) is read like
@@ -226,10 +229,15 @@ async function readFrom(
 
   let bytes = filled;
   let damaged: string | undefined;
+  let lastTurn = performance.now();
   try {
     for (;;) {
       pos += parser.parse(buf, pos, filled, onFrame);
       if (opts.afterChunk) await opts.afterChunk();
+      if (performance.now() - lastTurn >= YIELD_EVERY_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        lastTurn = performance.now();
+      }
       if (opts.signal?.aborted) break;
       // Make room: move the unparsed tail to the front, and grow for a record that is
       // larger than the buffer (pcapng blocks up to MAX_BLOCK_BYTES).

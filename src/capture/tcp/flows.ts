@@ -5,7 +5,11 @@ import { u32be } from '../../common/bytes.js';
  * 4-tuple picks a chain in a power-of-two array of buckets (an indexed load, not a Map
  * lookup), and the tuple's address words are compared field by field. Flows are kept in LRU
  * order on a doubly linked list; the table evicts the least recently used flow when full and
- * expires flows idle longer than a timeout (packet time), counting both.
+ * expires flows idle longer than a timeout (ageing time, engine/clock.ts), counting both.
+ *
+ * Bounded by a count and by bytes: each flow is accounted at FLOW_BYTES plus what it holds
+ * (its stream buffer and out-of-order segments, charged by the stream layer as they change),
+ * so the table's memory is proportional to the bytes held plus a small constant per flow.
  */
 export const FlowState = {
   /** SYN seen; waiting for the first client byte (seq = isn + 1). */
@@ -60,6 +64,8 @@ export class Flow {
   streamBytes = 0;
   ooo: OooSegment[] | undefined;
   lastMicros = DOUBLE;
+  /** Bytes this flow is accounted at (FLOW_BYTES + buffers). */
+  bytes = FLOW_BYTES;
   /** False once the flow has left the table (removed, evicted, expired). */
   inTable = false;
 
@@ -73,11 +79,22 @@ export class Flow {
     this.skip = 0;
     this.streamBytes = 0;
     this.ooo = undefined;
+    this.bytes = FLOW_BYTES;
   }
   chain: Flow | undefined;
   prev: Flow | undefined;
   next: Flow | undefined;
 }
+
+/**
+ * Heap bytes of a flow with nothing buffered: the object (30 fields), its share of the bucket
+ * array, the presence filter and the LRU links. Measured by test/capture/flow-memory.test.ts.
+ */
+export const FLOW_BYTES = 320;
+/** What a Uint8Array costs besides its bytes (the view, its ArrayBuffer, the backing store's header). */
+export const BUFFER_OVERHEAD = 160;
+/** An out-of-order segment held: the {seq, data} object plus a buffer. */
+export const SEGMENT_OVERHEAD = 48 + BUFFER_OVERHEAD;
 
 /** Sequence-number comparison modulo 2^32 (RFC 9293 §3.4). */
 export function seqDiff(a: number, b: number): number {
@@ -118,11 +135,15 @@ export class FlowTable {
   private head: Flow | undefined; // least recently used
   private tail: Flow | undefined;
   size = 0;
+  /** Bytes held by flows in the table (see FLOW_BYTES). */
+  bytes = 0;
   evictions = 0;
   timeouts = 0;
 
   constructor(
     readonly capacity: number,
+    /** Most bytes the flows may hold together. */
+    readonly budget: number,
     private readonly idleMicros: number,
     /** Called for a flow that leaves the table by eviction or timeout (not by remove()). */
     private readonly onDrop: (f: Flow, why: 'evicted' | 'timeout') => void,
@@ -171,12 +192,7 @@ export class FlowTable {
   }
 
   create(hash: number, qk: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number, now: number): Flow {
-    if (this.size >= this.capacity && this.head !== undefined) {
-      const old = this.head;
-      this.remove(old);
-      this.evictions++;
-      this.onDrop(old, 'evicted');
-    }
+    while ((this.size >= this.capacity || this.bytes + FLOW_BYTES > this.budget) && this.head !== undefined) this.evictHead();
     // Reuse a flow that left the table earlier (its last reader, onDrop or the caller that
     // removed it, is done with it by the time the next flow is created): SYN floods and
     // short connections would otherwise churn the garbage collector.
@@ -207,7 +223,23 @@ export class FlowTable {
     if (n < SATURATED) this.present[qk] = n + 1;
     this.append(f);
     this.size++;
+    this.bytes += f.bytes;
     return f;
+  }
+
+  /** A flow's buffers grew or shrank by `delta` bytes; past the budget, the least recently used other flows go. */
+  charge(f: Flow, delta: number): void {
+    f.bytes += delta;
+    if (!f.inTable) return;
+    this.bytes += delta;
+    while (this.bytes > this.budget && this.head !== undefined && this.head !== f) this.evictHead();
+  }
+
+  private evictHead(): void {
+    const old = this.head!;
+    this.remove(old);
+    this.evictions++;
+    this.onDrop(old, 'evicted');
   }
 
   /** Marks a flow as used now (moves it to the most-recent end). */
@@ -238,6 +270,7 @@ export class FlowTable {
     f.chain = undefined;
     this.unlink(f);
     this.size--;
+    this.bytes -= f.bytes;
     if (this.pool.length < POOL_SIZE) this.pool.push(f);
   }
 

@@ -1,6 +1,6 @@
 import { u16be, u32be } from '../../common/bytes.js';
 import type { PacketContext } from '../packet/context.js';
-import { AppKind, FlowState, FlowTable, seqDiff, type AppKindValue, type Flow } from './flows.js';
+import { AppKind, BUFFER_OVERHEAD, FLOW_BYTES, FlowState, FlowTable, SEGMENT_OVERHEAD, seqDiff, type AppKindValue, type Flow } from './flows.js';
 import { looksLikeHttpRequest, parseHttpRequests, type HttpSink } from '../app/http.js';
 import { defineIssue, isIssue, type DecodeIssue } from '../issues.js';
 import { looksLikeTlsHandshake, MAX_CLIENT_HELLO_BYTES, readClientHelloMessage, TLS_HELLO_TOO_LARGE } from '../app/tls.js';
@@ -23,8 +23,8 @@ import {
  * a message continues past its segment (out-of-order, overlapping and retransmitted segments
  * put back in sequence, the first copy of every byte winning), then forgotten, leaving a
  * tombstone so the rest of the connection is neither mistaken for one picked up mid-stream
- * nor re-buffered by retransmissions. Flows live in a bounded FlowTable (LRU + idle timeout
- * on packet time); every way a name can be lost is counted (src/capture/unrecovered.ts).
+ * nor re-buffered by retransmissions. Flows live in a bounded FlowTable (count, bytes, LRU,
+ * idle timeout on ageing time); every way a name can be lost is counted (unrecovered.ts).
  */
 
 export const TCP_TRUNCATED = defineIssue('tcp', 'truncated', 'header');
@@ -37,6 +37,7 @@ const SHORT_PREFIX = 8;
 /** Out-of-order segments held per flow before the gap fills. */
 export const MAX_OOO_SEGMENTS = 32;
 export const DEFAULT_MAX_FLOWS = 65_536;
+export const DEFAULT_FLOW_BYTES = 48 * 1024 * 1024;
 export const DEFAULT_FLOW_IDLE_SECONDS = 120;
 /** TCP destination ports where a connection picked up mid-stream is counted as a possibly missed name. */
 export const NAME_PORTS: readonly number[] = [80, 443, 8080, 8443, 853];
@@ -60,6 +61,8 @@ export interface StreamOptions {
   /** 1 at each port that carries DNS. */
   dnsPort: Uint8Array;
   maxFlows: number;
+  /** Byte budget of the flow table (flows and what they hold). */
+  flowBytes: number;
   flowIdleSeconds: number;
 }
 
@@ -80,7 +83,7 @@ export class TcpStreams {
   ) {
     this.dnsPort = opts.dnsPort;
     for (const p of NAME_PORTS) this.namePort[p] = 1;
-    this.flows = new FlowTable(opts.maxFlows, opts.flowIdleSeconds * 1_000_000, (f, why) => this.flowLost(f, why));
+    this.flows = new FlowTable(opts.maxFlows, opts.flowBytes, opts.flowIdleSeconds * 1_000_000, (f, why) => this.flowLost(f, why));
   }
 
   get size(): number {
@@ -95,7 +98,12 @@ export class TcpStreams {
     return this.flows.timeouts;
   }
 
-  /** Drops flows idle past the timeout (packet time). */
+  /** Bytes the flow table holds (see FLOW_BYTES). */
+  get bytes(): number {
+    return this.flows.bytes;
+  }
+
+  /** Drops flows idle past the timeout (ageing time). */
   expire(nowMicros: number): void {
     this.flows.expire(nowMicros);
   }
@@ -262,6 +270,7 @@ export class TcpStreams {
       const ooo = (flow.ooo ??= []);
       if (ooo.length >= MAX_OOO_SEGMENTS) return this.dropFlow(flow, NAME_LIMIT);
       ooo.push({ seq, data: b.slice(p, end) }); // copy: outlives frame
+      this.recharge(flow);
       return;
     }
     if (d < 0) {
@@ -359,6 +368,7 @@ export class TcpStreams {
       if (!this.skipBody(flow, piece)) return false;
     }
     flow.ooo = ooo.filter((s) => seqDiff((s.seq + s.data.length) >>> 0, flow.nextSeq) > 0);
+    this.recharge(flow);
     return true;
   }
 
@@ -374,6 +384,7 @@ export class TcpStreams {
     flow.bufLen = 0;
     flow.skip = 0;
     flow.ooo = undefined;
+    if (flow.bytes !== FLOW_BYTES) this.flows.charge(flow, FLOW_BYTES - flow.bytes);
   }
 
   /** Appends stream bytes to a flow's buffer; false (flow dropped) past MAX_STREAM_BYTES. */
@@ -385,13 +396,25 @@ export class TcpStreams {
       return false;
     }
     if (flow.buf === undefined || flow.buf.length < need) {
-      const nb = new Uint8Array(Math.min(MAX_STREAM_BYTES, Math.max(need, 2048, (flow.buf?.length ?? 0) * 2)));
+      // The first buffer holds what is there (rounded up to 64 bytes); a growing one doubles.
+      // So a flow costs about what it holds: many half-open flows with a few bytes each stay small.
+      const size = flow.buf === undefined ? (need + 63) & ~63 : Math.max(need, flow.buf.length * 2);
+      const nb = new Uint8Array(Math.min(MAX_STREAM_BYTES, size));
       if (flow.buf) nb.set(flow.buf.subarray(0, flow.bufLen));
       flow.buf = nb;
+      this.recharge(flow);
     }
     flow.buf.set(data, flow.bufLen); // copy: outlives frame
     flow.bufLen = need;
     return true;
+  }
+
+  /** Re-accounts a flow's bytes after its buffers changed (the table evicts others if over budget). */
+  private recharge(flow: Flow): void {
+    let held = FLOW_BYTES;
+    if (flow.buf !== undefined) held += flow.buf.length + BUFFER_OVERHEAD;
+    if (flow.ooo !== undefined) for (const s of flow.ooo) held += s.data.length + SEGMENT_OVERHEAD;
+    if (held !== flow.bytes) this.flows.charge(flow, held - flow.bytes);
   }
 
   /**

@@ -1,0 +1,21 @@
+import type { RuleMatch } from './hostnames.js';
+import type { Severity } from './rules.js';
+
+/**
+ * What analysis decides with: one immutable value, swapped whole on reload (the engine builds
+ * it from the config), so a match, its phase and its alert decision always come from the same
+ * rules. Nothing in analyze/ keeps a piece of an older policy.
+ */
+export interface AnalysisPolicy {
+  readonly matcher: { match(name: string): RuleMatch | undefined };
+  /** Packet time (µs) from which a contact is "after" the cutoff (inclusive). */
+  readonly cutoffMicros: number;
+  /** An alert for a client × category is repeated at most once per this many µs of packet time. */
+  readonly suppressMicros: number;
+  /** Alerts below this severity are not raised (matches are still counted and reported). */
+  readonly minAlertSeverity: Severity;
+  /** Public resolvers the product falls back to when system DNS fails (ENDPOINTS.md). */
+  readonly publicDnsFallback: ReadonlySet<string>;
+  /** Known appliances (e.g. gateways with an AV blade): reported separately, never alerted. */
+  readonly appliances: ReadonlySet<string>;
+}

@@ -1,0 +1,238 @@
+import type { AlertDecision } from '../analyze/alerts.js';
+import { Analyzer } from '../analyze/analyzer.js';
+import type { ClientState } from '../analyze/clients.js';
+import { Decoder, type DecoderLimits } from '../capture/decoder.js';
+import { defineIssue } from '../capture/issues.js';
+import type { Observation } from '../capture/observation.js';
+import type { RawFrame } from '../capture/read/frame.js';
+import { fromMicros } from '../common/time.js';
+import type { Config } from '../config/load.js';
+import { NetworkClock, Tick } from './clock.js';
+import type { Policy } from './policy.js';
+
+/**
+ * One engine for every command: it owns the decoder, the analyzer, the network clock and the
+ * policy they work under. `replay`, `names` and `monitor` are thin commands over it:
+ * - `ingest(frame)` for every captured frame, synchronously (no allocation until a name is found);
+ * - `tick(wallMs)` from a timer, when ageing runs on wall time (the live sensor);
+ * - `reload(policy)` between chunks: the whole policy is swapped at once;
+ * - `finish()` at the end of input.
+ * Its state is read where it lives (`decoder`, `analyzer`, `clock`, `errors`) by reports and
+ * metrics: nothing is copied per packet.
+ *
+ * Time. Every frame's stamp goes through the network clock (clock.ts). What a frame shows is
+ * judged at its own time when it is in step, at network time when the next packet shows its
+ * stamp was a spike; a frame out of step waits (its observations are held) until then.
+ * Ageing time — what idle timeouts run on — comes from the clock in `packet` mode (replay: a
+ * capture ages by its own time, deterministically) and from the wall clock in `wall` mode
+ * (the sensor: an NTP step or a replayed stream can neither flush nor freeze its tables).
+ *
+ * Errors. Decoders never throw (they count issues). Analysis and the hooks that hand alerts to
+ * sinks run inside the engine's own guard: an exception there is counted in `errors` with the
+ * first one kept, the run goes on, and the command reports it as an error (not a decode issue).
+ */
+
+export const TIME_AHEAD = defineIssue('time', 'invalid', 'ahead_of_network_time');
+export const TIME_BEHIND = defineIssue('time', 'invalid', 'behind_network_time');
+
+/** Idle state is swept at most once per this much ageing time in `packet` mode. */
+const SWEEP_EVERY_MICROS = 1_000_000;
+/** In `wall` mode a held frame is released when no frame followed it for this long. */
+const RELEASE_HELD_AFTER_MS = 1000;
+
+export interface EngineOptions {
+  /** `analyze`: match, track clients, decide alerts (replay, monitor). `names`: only decode and hand every observation on. */
+  mode: 'analyze' | 'names';
+  /** `packet`: ageing follows the capture's clock. `wall`: ageing follows `tick(wallMs)`. */
+  ageing: 'packet' | 'wall';
+  limits: EngineLimits;
+  /** `names` mode: every observation, in capture order. Must not throw (errors are counted). */
+  onObservation?: (o: Observation) => void;
+  /** `analyze` mode: every alert raised. Must not throw (errors are counted). */
+  onAlert?: (a: AlertDecision, client: ClientState) => void;
+}
+
+export interface EngineLimits extends DecoderLimits {
+  readonly clientBytes: number;
+  readonly maxClients: number;
+  /** Clients with no contact for this long (ageing time) leave the tables (`wall` mode only; 0 = never). */
+  readonly clientIdleMicros: number;
+  readonly maxSkewMicros: number;
+}
+
+export function engineLimits(config: Config): EngineLimits {
+  const l = config.limits;
+  return {
+    maxFlows: l.maxFlows,
+    flowBytes: l.memory.tcpFlows,
+    flowIdleSeconds: l.flowIdleSeconds,
+    fragmentBytes: l.memory.ipFragments,
+    quicBytes: l.memory.quic,
+    clientBytes: l.memory.clients,
+    maxClients: l.maxClients,
+    clientIdleMicros: 0,
+    maxSkewMicros: config.time.maxSkewSeconds * 1_000_000,
+  };
+}
+
+/** Exceptions caught by the engine's guard, by where they happened. */
+export class EngineErrors {
+  analysis = 0;
+  output = 0;
+  first: { where: 'analysis' | 'output'; error: Error } | undefined;
+
+  record(where: 'analysis' | 'output', e: unknown): void {
+    if (where === 'analysis') this.analysis++;
+    else this.output++;
+    this.first ??= { where, error: e instanceof Error ? e : new Error(String(e)) };
+  }
+}
+
+export class Engine {
+  readonly clock: NetworkClock;
+  readonly decoder: Decoder;
+  readonly analyzer: Analyzer | undefined;
+  readonly errors = new EngineErrors();
+  private policyNow: Policy;
+  /** Observations of the held frame, judged once the next frame decides (see clock.ts). */
+  private held: Observation[] = [];
+  private holding = false;
+  /** Ageing time in µs: from the clock (`packet`) or the last tick (`wall`). */
+  private age = 0;
+  private lastSweep = 0;
+  private lastFrameWallMs = 0;
+  private readonly wallStartMs: number | undefined;
+
+  constructor(
+    policy: Policy,
+    private readonly opts: EngineOptions,
+  ) {
+    this.policyNow = policy;
+    const l = opts.limits;
+    this.clock = new NetworkClock(l.maxSkewMicros);
+    const analyze = opts.mode === 'analyze';
+    this.decoder = new Decoder((o) => this.observe(o), {
+      dnsPorts: policy.dnsPorts,
+      limits: l,
+      // `names` prints every name; analysis builds observations only for names a rule matches.
+      nameFilter: analyze ? policy.nameFilter : undefined,
+    });
+    this.analyzer = analyze
+      ? new Analyzer(policy, { bytes: l.clientBytes, maxClients: l.maxClients }, { onAlert: (a, c) => this.alert(a, c) })
+      : undefined;
+    if (opts.ageing === 'wall') this.wallStartMs = performance.now();
+  }
+
+  get policy(): Policy {
+    return this.policyNow;
+  }
+
+  /** Names the input the following frames come from (copied into observations). */
+  setSource(name: string | undefined): void {
+    this.decoder.setSource(name);
+  }
+
+  /** One captured frame (valid only during the call, see read/frame.ts). */
+  ingest(f: RawFrame): void {
+    const t = f.time;
+    const r = this.clock.observe(t.sec * 1_000_000 + Math.floor(t.nsec / 1000));
+    if (r !== 0) {
+      if ((r & (Tick.HeldWasSpike | Tick.HeldWasStep)) !== 0) this.judgeHeld((r & Tick.HeldWasSpike) !== 0);
+      this.holding = (r & Tick.Held) !== 0;
+    }
+    if (this.opts.ageing === 'packet') {
+      this.age = this.clock.age;
+      if (this.age - this.lastSweep >= SWEEP_EVERY_MICROS) {
+        this.lastSweep = this.age;
+        this.decoder.expire(this.age);
+      }
+    } else {
+      this.lastFrameWallMs = performance.now();
+    }
+    this.decoder.onFrame(f, this.age);
+  }
+
+  /**
+   * The wall clock moved (`wall` mode; call it from a timer, e.g. every second): ageing time
+   * follows it, idle state is swept, idle clients leave, and a frame held for a while with no
+   * successor is accepted.
+   */
+  tick(wallMs: number = performance.now()): void {
+    if (this.opts.ageing !== 'wall') return;
+    this.age = Math.max(this.age, Math.round((wallMs - (this.wallStartMs ?? 0)) * 1000));
+    this.decoder.expire(this.age);
+    const idle = this.opts.limits.clientIdleMicros;
+    if (this.analyzer !== undefined && idle > 0) this.analyzer.clients.expireIdle(this.age, idle);
+    if (this.holding && wallMs - this.lastFrameWallMs >= RELEASE_HELD_AFTER_MS && this.clock.release()) this.judgeHeld(false);
+  }
+
+  /**
+   * Swaps the whole policy: later frames are decoded with its DNS ports and name filter and
+   * judged by its rules, cutoff and severities. Client state, flows and the clock stay. Call
+   * it between chunks (signal handlers and timers run there anyway: ingest is synchronous).
+   */
+  reload(policy: Policy): void {
+    this.policyNow = policy;
+    this.decoder.setDnsPorts(policy.dnsPorts);
+    if (this.analyzer !== undefined) {
+      this.decoder.setNameFilter(policy.nameFilter);
+      this.analyzer.setPolicy(policy);
+    }
+  }
+
+  /** End of input: a held frame is accepted (nothing contradicts it), incomplete flows are counted. */
+  finish(): void {
+    if (this.clock.release()) this.judgeHeld(false);
+    this.holding = false;
+    this.decoder.finish();
+  }
+
+  /** Ageing time now (µs). */
+  get ageMicros(): number {
+    return this.age;
+  }
+
+  // ─── observations ────────────────────────────────────────────────────────────────────
+
+  private observe(o: Observation): void {
+    if (this.analyzer === undefined) {
+      try {
+        this.opts.onObservation?.(o);
+      } catch (e) {
+        this.errors.record('output', e);
+      }
+      return;
+    }
+    if (this.holding) this.held.push(o);
+    else this.judge(o, o.tsMicros, o);
+  }
+
+  /** The frame held before was a spike (judge its names at network time) or a real step (at their own time). */
+  private judgeHeld(spike: boolean): void {
+    const held = this.held;
+    if (spike) this.decoder.count(this.clock.lastSpike > this.clock.now ? TIME_AHEAD : TIME_BEHIND);
+    if (held.length === 0) return;
+    this.held = [];
+    const now = this.clock.now;
+    for (const o of held) {
+      if (spike) this.judge(o, now, undefined);
+      else this.judge(o, o.tsMicros, o);
+    }
+  }
+
+  private judge(o: Observation, at: number, own: Observation | undefined): void {
+    try {
+      this.analyzer!.onObservation(o, at, own !== undefined ? own.time : fromMicros(at), this.age);
+    } catch (e) {
+      this.errors.record('analysis', e);
+    }
+  }
+
+  private alert(a: AlertDecision, c: ClientState): void {
+    try {
+      this.opts.onAlert?.(a, c);
+    } catch (e) {
+      this.errors.record('output', e);
+    }
+  }
+}
