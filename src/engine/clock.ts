@@ -9,10 +9,13 @@
  * - The next packet is back within the skew of network time: the held one was a **spike**
  *   (a bad stamp). Network time does not move; what the held packet carried is judged at
  *   network time, and it is counted (`time/invalid/ahead_of_network_time` or `..._behind_...`).
- * - The next packet is within the skew of the held one: the capture's clock really **stepped**
- *   (a quiet link, the next file of a replay, an NTP step). Network time moves there and the
- *   held packet is judged at its own time.
- * - Neither: the held packet was a spike and the new one is held in its place.
+ * - The next packet carries on from the held one — for a held packet ahead, it is not earlier
+ *   than the held time (less the skew); for one behind, it lies between the held time (less
+ *   the skew) and network time — : the capture's clock really **stepped** (a quiet link whose
+ *   packets come minutes or days apart, the next file of a replay, an NTP step). Network time
+ *   moves to the held time and the held packet is judged at its own time.
+ * - Otherwise (the next packet went back toward network time, or further away still): the held
+ *   packet was a spike, and the new one is looked at afresh (and may be held in its place).
  * At the end of input (or, live, after a moment without packets) a held packet is accepted as
  * a step: nothing later contradicts it.
  *
@@ -68,7 +71,10 @@ export class NetworkClock {
     const held = this.held;
     if (held === held) {
       this.held = Number.NaN;
-      if (ts >= held - this.maxSkew && ts <= held + this.maxSkew && !(ts >= now - this.maxSkew && ts <= now + this.maxSkew)) {
+      const S = this.maxSkew;
+      const inStep = ts >= now - S && ts <= now + S;
+      const carriesOn = held > now ? ts >= held - S : ts >= held - S && ts < now - S;
+      if (!inStep && carriesOn) {
         this.step(held);
         r = Tick.HeldWasStep;
       } else {

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The built CLI (npm test builds first), run the way a user runs it. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = `${ROOT}dist/cli.js`;
+/** The built CLI; KASMON_CLI runs the same tests against another build (e.g. to show a test fails on an older one). */
+export const CLI = process.env["KASMON_CLI"] ?? `${ROOT}dist/cli.js`;
 export const FIXTURES = `${ROOT}test/fixtures`;
 
 export function kasmon(args: string[], input?: Uint8Array | string): SpawnSyncReturns<string> {
