@@ -55,6 +55,28 @@ export function problems(run: RunResult): number {
 }
 
 /**
+ * Writes text made in pieces (a report one client at a time) to a stream, in batches of about
+ * 64 KiB, waiting for the stream to drain when it asks: a large report is never held whole,
+ * neither as objects nor as one string nor in the stream's own buffer.
+ */
+export async function writeChunks(out: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
+  let batch: string[] = [];
+  let size = 0;
+  const send = async (): Promise<void> => {
+    const text = batch.join('');
+    batch = [];
+    size = 0;
+    if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
+  };
+  for (const c of chunks) {
+    batch.push(c);
+    size += c.length;
+    if (size >= 1 << 16) await send();
+  }
+  if (size > 0) await send();
+}
+
+/**
  * Prints one line per failure that is not the input's fault — an exception in analysis (a
  * bug: the observations it hit are missing from the report, the rest is there) or an output
  * that could not be written — and tells whether there was one (exit code 1).

@@ -5,9 +5,9 @@ import { policyFrom } from '../engine/policy.js';
 import { EXIT } from '../errors.js';
 import { alertEvent } from '../export/ecs.js';
 import { NdjsonSink } from '../export/ndjson.js';
-import { buildReport } from '../export/report.js';
+import { buildReport, jsonReport } from '../export/report.js';
 import { renderTable } from '../export/report-table.js';
-import { engineFailure, interruptedCode, interruptible, loadWithOverrides, problems, UsageError } from './common.js';
+import { engineFailure, interruptedCode, interruptible, loadWithOverrides, problems, UsageError, writeChunks } from './common.js';
 
 export async function replay(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -42,10 +42,8 @@ export async function replay(args: string[]): Promise<number> {
     await sink?.close();
   }
   const r = buildReport(engine, run.reads);
-  const out = values.format === 'json' ? JSON.stringify(r, null, 2) + '\n' : renderTable(r);
   // When alerts go to stdout too, keep the report off it (stderr) so the NDJSON stays clean.
-  if (values.alerts === '-') process.stderr.write(out);
-  else process.stdout.write(out);
+  await writeChunks(values.alerts === '-' ? process.stderr : process.stdout, values.format === 'json' ? jsonReport(r) : renderTable(r));
   const code = problems(run);
   const failed = engineFailure(engine, sink?.failure);
   const interrupted = interruptedCode(ac);

@@ -1,4 +1,5 @@
-import type { ClientReport, ReplayReport } from './report.js';
+import type { ClientState } from '../analyze/clients.js';
+import { clientReport, type ClientReport, type Report } from './report.js';
 
 /** The replay report as a readable text table (the default `kasmon replay` output). */
 
@@ -6,6 +7,7 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+/** A small table (matches, issues) with columns as wide as their widest cell. */
 function table(rows: string[][]): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
@@ -18,40 +20,54 @@ function humanBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function clientRows(cs: ClientReport[]): string[] {
-  const rows = [['client', 'first seen', 'last seen', 'before', 'after', 'severity', 'categories', 'evidence', 'alerts']];
-  for (const c of cs) {
-    rows.push([
-      c.client,
-      c.first_seen,
-      c.last_seen,
-      String(c.before_cutoff),
-      String(c.after_cutoff),
-      c.severity_after_cutoff ?? `(${c.severity})`,
-      c.categories.map((x) => x.category).join(','),
-      c.evidence.join(','),
-      String(c.alerts),
-    ]);
-  }
-  const out = table(rows);
-  const lines: string[] = [out[0]!];
-  cs.forEach((c, i) => {
-    lines.push(out[i + 1]!);
-    if (c.first_after_cutoff !== null) lines.push(`    after the cutoff: first ${c.first_after_cutoff}, last ${c.last_after_cutoff ?? c.first_after_cutoff}`);
+const HEADER = ['client', 'first seen', 'last seen', 'before', 'after', 'severity', 'categories', 'evidence', 'alerts'];
+
+function cells(c: ClientReport): string[] {
+  return [
+    c.client,
+    c.first_seen,
+    c.last_seen,
+    String(c.before_cutoff),
+    String(c.after_cutoff),
+    c.severity_after_cutoff ?? `(${c.severity})`,
+    c.categories.map((x) => x.category).join(','),
+    c.evidence.join(','),
+    String(c.alerts),
+  ];
+}
+
+/**
+ * The client table, one client at a time: a first pass measures the columns (keeping only the
+ * widths), the second prints, so a report of many clients never holds them all as rows.
+ */
+function* clientRows(states: readonly ClientState[], observer: string): Generator<string> {
+  const widths = HEADER.map((h) => h.length);
+  for (const s of states) cells(clientReport(s, observer)).forEach((x, i) => (widths[i] = Math.max(widths[i]!, x.length)));
+  const line = (row: string[]): string => row.map((x, i) => (i === row.length - 1 ? x : pad(x, widths[i]! + 2))).join('').trimEnd();
+  yield line(HEADER);
+  for (const s of states) {
+    const c = clientReport(s, observer);
+    yield line(cells(c));
+    if (c.first_after_cutoff !== null) yield `    after the cutoff: first ${c.first_after_cutoff}, last ${c.last_after_cutoff ?? c.first_after_cutoff}`;
     for (const n of c.names) {
       const to = n.destinations.length > 0 ? `  -> ${n.destinations.join(' ')}` : '';
       const dns = n.addresses.length > 0 ? `  resolved ${n.addresses.join(' ')}` : '';
-      lines.push(`    ${n.name}  ${n.category}  before ${n.before}  after ${n.after}${to}${dns}`);
+      yield `    ${n.name}  ${n.category}  before ${n.before}  after ${n.after}${to}${dns}`;
     }
-    if (c.ja4.length > 0) lines.push(`    ja4: ${c.ja4.join(' ')}`);
-    if (c.public_dns_fallback.length > 0) lines.push(`    asked public resolvers directly: ${c.public_dns_fallback.join(', ')} (Kaspersky's DNS fallback)`);
-    if (c.ech_seen) lines.push('    sent Encrypted Client Hello: the real name may be hidden behind the outer SNI');
-  });
-  return lines;
+    if (c.ja4.length > 0) yield `    ja4: ${c.ja4.join(' ')}`;
+    if (c.public_dns_fallback.length > 0) yield `    asked public resolvers directly: ${c.public_dns_fallback.join(', ')} (Kaspersky's DNS fallback)`;
+    if (c.ech_seen) yield '    sent Encrypted Client Hello: the real name may be hidden behind the outer SNI';
+  }
 }
 
-export function renderTable(r: ReplayReport): string {
-  const L: string[] = [];
+/** The report as text, line by line (each piece ends with a newline). */
+export function* renderTable(r: Report): Generator<string> {
+  const L = { push: (...lines: string[]): void => void pending.push(...lines) };
+  const pending: string[] = [];
+  const flush = function* (): Generator<string> {
+    if (pending.length > 0) yield pending.join('\n') + '\n';
+    pending.length = 0;
+  };
   L.push(`kasmon replay — cutoff ${r.cutoff} (packet time), observer ${r.observer}`);
   for (const i of r.inputs) {
     L.push(`input ${i.file}: ${i.format}${i.gzip ? '+gzip' : ''}, ${i.frames} frames, ${humanBytes(i.bytes)}${i.damaged ? `  DAMAGED: ${i.damaged}` : ''}`);
@@ -62,17 +78,21 @@ export function renderTable(r: ReplayReport): string {
     `observations: dns_query ${o.dns_query}, dns_answer ${o.dns_answer}, tls_sni ${o.tls_sni}, http_host ${o.http_host}, quic_sni ${o.quic_sni}`,
   );
   L.push('');
-  const after = r.clients.filter((c) => c.after_cutoff > 0);
-  const beforeOnly = r.clients.filter((c) => c.after_cutoff === 0);
+  const after = r.clientStates.filter((c) => c.after > 0);
+  const beforeOnly = r.clientStates.filter((c) => c.after === 0);
+  const rows = function* (states: readonly ClientState[]): Generator<string> {
+    yield* flush();
+    for (const l of clientRows(states, r.observer)) yield l + '\n';
+  };
   L.push(`CLIENTS CONTACTING KASPERSKY AFTER THE CUTOFF: ${after.length}`);
-  if (after.length > 0) L.push(...clientRows(after));
+  if (after.length > 0) yield* rows(after);
   L.push('');
   L.push(`CLIENTS SEEN ONLY BEFORE THE CUTOFF: ${beforeOnly.length}`);
-  if (beforeOnly.length > 0) L.push(...clientRows(beforeOnly));
-  if (r.appliances.length > 0) {
+  if (beforeOnly.length > 0) yield* rows(beforeOnly);
+  if (r.applianceStates.length > 0) {
     L.push('');
-    L.push(`KNOWN APPLIANCES (configured; not alerted): ${r.appliances.length}`);
-    L.push(...clientRows(r.appliances));
+    L.push(`KNOWN APPLIANCES (configured; not alerted): ${r.applianceStates.length}`);
+    yield* rows(r.applianceStates);
   }
   L.push('');
   L.push(`alerts: ${t.alerts} raised, ${t.alerts_suppressed} repeats suppressed`);
@@ -97,5 +117,5 @@ export function renderTable(r: ReplayReport): string {
   }
   const ev = Object.entries(r.evictions).filter(([, n]) => n > 0);
   if (ev.length > 0) L.push(`evictions: ${ev.map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  return L.join('\n') + '\n';
+  yield* flush();
 }

@@ -1,6 +1,6 @@
 import type { MatchCount } from '../analyze/analyzer.js';
 import type { ClientState } from '../analyze/clients.js';
-import { CATEGORIES, SEVERITIES } from '../analyze/rules.js';
+import { CATEGORIES } from '../analyze/rules.js';
 import type { ObservationKind } from '../capture/observation.js';
 import type { ReadResult } from '../capture/read/source.js';
 import { isoTime, type PacketTime } from '../common/time.js';
@@ -70,7 +70,8 @@ function byText(a: string, b: string): number {
 
 const iso = (t: PacketTime | undefined): string | null => (t === undefined ? null : isoTime(t));
 
-function clientReport(c: ClientState, observer: string): ClientReport {
+/** One client's part of the report. */
+export function clientReport(c: ClientState, observer: string): ClientReport {
   const categories: ClientReport['categories'] = [];
   c.categories.forEach((v, i) => {
     if (v === undefined) return;
@@ -108,41 +109,51 @@ function clientReport(c: ClientState, observer: string): ClientReport {
   };
 }
 
-/** Clients with post-cutoff contact first (most severe first), then by address. */
-function byConcern(a: ClientReport, b: ClientReport): number {
-  const sa = a.severity_after_cutoff === null ? 9 : SEVERITIES.indexOf(a.severity_after_cutoff as (typeof SEVERITIES)[number]);
-  const sb = b.severity_after_cutoff === null ? 9 : SEVERITIES.indexOf(b.severity_after_cutoff as (typeof SEVERITIES)[number]);
+/** Clients with post-cutoff contact first (most severe first), then by contacts after the cutoff, then by address. */
+function byConcern(a: ClientState, b: ClientState): number {
+  const sa = a.severityAfterRank < 0 ? 9 : a.severityAfterRank;
+  const sb = b.severityAfterRank < 0 ? 9 : b.severityAfterRank;
   if (sa !== sb) return sa - sb;
-  if (a.after_cutoff !== b.after_cutoff) return b.after_cutoff - a.after_cutoff;
+  if (a.after !== b.after) return b.after - a.after;
   return byText(a.client, b.client);
 }
 
+/**
+ * A report whose per-client parts are made one client at a time as it is written: a replay
+ * may hold a hundred thousand clients with hundreds of names each, and a report built whole
+ * (objects, then one JSON string) would take several times the memory the clients do.
+ */
+export interface Report extends Omit<ReplayReport, 'clients' | 'appliances'> {
+  /** Client states in report order (most concerning first). */
+  readonly clientStates: readonly ClientState[];
+  readonly applianceStates: readonly ClientState[];
+}
+
 /** The report of what an engine saw, for the inputs it read. */
-export function buildReport(engine: Engine, reads: readonly ReadResult[]): ReplayReport {
+export function buildReport(engine: Engine, reads: readonly ReadResult[]): Report {
   const a = engine.analyzer;
   const d = engine.decoder;
-  const observer = engine.policy.observer;
-  const all = a === undefined ? [] : [...a.clients.clients()].map((c) => clientReport(c, observer));
-  const clients = all.filter((c) => !c.appliance).sort(byConcern);
-  const appliances = all.filter((c) => c.appliance).sort(byConcern);
+  const all = a === undefined ? [] : [...a.clients.clients()];
+  const clientStates = all.filter((c) => !c.appliance).sort(byConcern);
+  const applianceStates = all.filter((c) => c.appliance).sort(byConcern);
   const issues = d.issues.rows();
   const clock = engine.clock;
   return {
     cutoff: engine.policy.config.cutoff.iso,
-    observer,
+    observer: engine.policy.observer,
     inputs: reads.map((x) => ({ file: x.input, format: x.format, gzip: x.gzip, frames: x.frames, bytes: x.bytes, damaged: x.damaged ?? null })),
     totals: {
       frames: d.stats.frames,
       bytes: d.stats.bytes,
       observations: { ...d.stats.observations },
-      matched_clients: clients.length,
-      clients_after_cutoff: clients.filter((c) => c.after_cutoff > 0).length,
+      matched_clients: clientStates.length,
+      clients_after_cutoff: clientStates.filter((c) => c.after > 0).length,
       alerts: a?.alertsRaised ?? 0,
       alerts_suppressed: a?.alertsSuppressed ?? 0,
     },
     matches: a?.matches() ?? [],
-    clients,
-    appliances,
+    clientStates,
+    applianceStates,
     names_not_recovered: Object.fromEntries(issues.filter((r) => r.layer === 'name').map((r) => [r.reason, r.count])),
     decode_issues: issues,
     // client_names: names not kept because a client reached MAX_NAMES_PER_CLIENT.
@@ -153,4 +164,54 @@ export function buildReport(engine: Engine, reads: readonly ReadResult[]): Repla
     },
     clock: { steps_forward: clock.stepsForward, steps_backward: clock.stepsBackward },
   };
+}
+
+/** The whole report as one object (tests, small reports). */
+export function reportObject(r: Report): ReplayReport {
+  const { clientStates, applianceStates, ...rest } = r;
+  const clients = clientStates.map((c) => clientReport(c, r.observer));
+  const appliances = applianceStates.map((c) => clientReport(c, r.observer));
+  return insertAfter(rest, 'matches', { clients, appliances }) as unknown as ReplayReport;
+}
+
+/** Keys in the report's order: `extra` goes right after `key`. */
+function insertAfter(o: Record<string, unknown>, key: string, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    out[k] = v;
+    if (k === key) Object.assign(out, extra);
+  }
+  return out;
+}
+
+const HOLE = '\u0000clients\u0000';
+
+/**
+ * The report as JSON text, in pieces: the same text as `JSON.stringify(reportObject(r), null, 2)`
+ * plus a newline, but built one client at a time.
+ */
+export function* jsonReport(r: Report): Generator<string> {
+  const { clientStates, applianceStates, ...rest } = r;
+  const skeleton = JSON.stringify(insertAfter(rest, 'matches', { clients: HOLE, appliances: HOLE }), null, 2);
+  const parts = skeleton.split(JSON.stringify(HOLE));
+  yield parts[0]!;
+  yield* jsonArray(clientStates, r.observer);
+  yield parts[1]!;
+  yield* jsonArray(applianceStates, r.observer);
+  yield parts[2]!;
+  yield '\n';
+}
+
+/** A JSON array of client reports at the indentation of a top-level key's value. */
+function* jsonArray(states: readonly ClientState[], observer: string): Generator<string> {
+  if (states.length === 0) {
+    yield '[]';
+    return;
+  }
+  yield '[';
+  for (let i = 0; i < states.length; i++) {
+    const text = JSON.stringify(clientReport(states[i]!, observer), null, 2).replaceAll('\n', '\n    ');
+    yield `${i === 0 ? '' : ','}\n    ${text}`;
+  }
+  yield '\n  ]';
 }

@@ -13,8 +13,8 @@ export const MAX_TRAINS = 8192;
 /** Bytes held in all pending trains together (their fragments and bookkeeping). */
 export const MAX_FRAG_BYTES = 32 * 1024 * 1024;
 /** A train's bookkeeping (object, key string, Map entry), and a fragment's besides its bytes (object, buffer). */
-export const TRAIN_BYTES = 256;
-export const PIECE_OVERHEAD = 200;
+export const TRAIN_BYTES = 400;
+export const PIECE_OVERHEAD = 400;
 /** Seconds a train may wait for its missing fragments (RFC 8200 §4.5 uses 60). */
 export const FRAG_TIMEOUT_SECONDS = 60;
 const MAX_DATAGRAM = 65_535;
