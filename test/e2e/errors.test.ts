@@ -93,6 +93,14 @@ describe('exit codes and error messages', () => {
     expect(oneLine(r.stderr)).toMatch(/cannot open for writing \(ENOENT\)/);
   });
 
+  test('--alerts onto a full disk (/dev/full): the report is still written, one line says what was lost, exit 1', () => {
+    const r = kasmon(['replay', DEMO, '--format', 'json', '--alerts', '/dev/full']);
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout) as { totals: { alerts: number; clients_after_cutoff: number } };
+    expect(report.totals).toMatchObject({ alerts: 4, clients_after_cutoff: 2 });
+    expect(oneLine(r.stderr)).toMatch(/^kasmon: \/dev\/full: cannot write alerts \(ENOSPC\).*the report is complete$/);
+  });
+
   test('check-config prints the effective settings', () => {
     const r = kasmon(['check-config']);
     expect(r.status).toBe(0);
