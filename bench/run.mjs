@@ -35,7 +35,7 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
 const OUT = path.join(BENCH, 'out');
 let CLI = path.join(ROOT, 'dist', 'cli.js');
-const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e';
+const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0';
 const TSHARK_FIELDS = ['dns.qry.name', 'tls.handshake.extensions_server_name', 'http.host'];
 
 const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
@@ -214,6 +214,9 @@ function lines(file, meta, opts, big) {
     { id: 'c2', label: 'kasmon replay, warm (2nd pass)', cmd: node, args: [path.join(BENCH, 'replay-warm.mjs'), file], capture: true, kasmon: true, innerWall: true },
     { id: 'c4', label: 'kasmon replay - from a pipe', cmd: 'sh', args: ['-c', `cat '${file}' | '${node}' '${CLI}' replay --format json -`], kasmon: true },
     { id: 'd', label: 'kasmon names', cmd: node, args: [CLI, 'names', file], kasmon: true },
+    // Timer lag while a replay runs, with the read loop's turns (f) and without them (f0).
+    { id: 'f', label: 'replay + 1 ms timer (lag)', cmd: node, args: [path.join(BENCH, 'loop-lag.mjs'), file], capture: true, kasmon: true, innerWall: true, lag: true },
+    { id: 'f0', label: 'the same, no event-loop turns', cmd: node, args: [path.join(BENCH, 'loop-lag.mjs'), file, '--no-yield'], capture: true, kasmon: true, innerWall: true, lag: true },
   ];
   if (big) {
     all.push({ id: 'c3', label: 'kasmon replay, 2x packets', cmd: node, args: [CLI, 'replay', big.file, '--format', 'json'], kasmon: true,
@@ -272,8 +275,10 @@ async function runLines(file, meta, opts, big) {
           res.note = `counted ${out.packets} packets, expected ${meta.packets}`;
         }
       }
-      // c2 times its own second pass: the child's wall would include the first one.
-      res.walls.push(l.innerWall ? JSON.parse(m.stdout.trim().split('\n').pop()).wall : m.wall);
+      // c2 and f time their own pass: the child's wall would include start-up (and c2's first pass).
+      const inner = l.innerWall ? JSON.parse(m.stdout.trim().split('\n').pop()) : undefined;
+      res.walls.push(inner ? inner.wall : m.wall);
+      if (l.lag) (res.lags ??= []).push({ maxLagMs: inner.maxLagMs, p99LagMs: inner.p99LagMs });
       res.rssKiB.push(m.rssKiB);
       console.log(`${m.wall.toFixed(3)} s, ${(m.rssKiB / 1024).toFixed(1)} MiB`);
     }
@@ -306,7 +311,7 @@ async function runLines(file, meta, opts, big) {
   const ns = [];
   for (let i = 0; i < 3; i++) ns.push((await measure(process.execPath, ['-e', '0'])).wall);
   const nodeStartup = Math.min(...ns);
-  for (const r of out) if (r.id !== 'e' && r.id !== 'c2' && r.walls.length) r.ppsExStartup = r.packets / (r.best - nodeStartup);
+  for (const r of out) if (r.id !== 'e' && r.id !== 'c2' && !r.lags && r.walls.length) r.ppsExStartup = r.packets / (r.best - nodeStartup);
   const e = out.find((r) => r.id === 'e');
   if (e && tsharkStartup !== null) {
     e.startup = tsharkStartup;
@@ -348,6 +353,15 @@ function printTable(file, meta, opts, results) {
   ratio('c', 'b', 'kasmon replay / hand walk');
   ratio('c2', 'e', 'kasmon replay warm / tshark');
   ratio('c4', 'c', 'kasmon replay pipe / file');
+  ratio('f0', 'f', 'replay without / with loop turns');
+  for (const id of ['f', 'f0']) {
+    const l = get(id);
+    if (l?.lags) {
+      const worst = Math.max(...l.lags.map((x) => x.maxLagMs));
+      const p99 = Math.max(...l.lags.map((x) => x.p99LagMs));
+      console.log(`  ${id}: a 1 ms timer fired at most ${worst.toFixed(1)} ms late (p99 ${p99.toFixed(1)} ms) during the replay`);
+    }
+  }
   const c = get('c');
   if (c) console.log(`  kasmon replay vs target 1.5 M packets/s on one core: ${(c.pps / 1.5e6).toFixed(2)}x (cold process)`);
   const c1 = get('c1');
@@ -446,7 +460,7 @@ async function main() {
       const parts = Object.entries(namesCheck.want).map(([k, v]) => `${k} ${namesCheck.got[k] ?? 0}/${v}`);
       console.log(`names check (kasmon names vs generator): ${parts.join(', ')} -> ${namesCheck.match ? 'OK' : 'MISMATCH'}`);
     }
-    const nodeLines = results.filter((r) => r.id !== 'e' && r.id !== 'c2' && r.ok && r.walls.length);
+    const nodeLines = results.filter((r) => r.id !== 'e' && r.id !== 'c2' && !r.lags && r.ok && r.walls.length);
     if (nodeLines.length) {
       console.log(`note: node start-up (node -e 0: ${nodeStartup.toFixed(3)} s) is inside every node line's wall time; without it: ` +
         nodeLines.map((r) => `${r.id} ${fmtInt(r.ppsExStartup)}`).join(', ') + ' packets/s.');
@@ -462,8 +476,8 @@ async function main() {
       kind: 'bench', env: environment(),
       capture: { file: path.relative(ROOT, file), generatorVersion: meta.generatorVersion, packets: meta.packets, bytes: meta.bytes, counts: meta.counts, layers: meta.layers, names: meta.names },
       runs: opts.runs, tsharkRuns: opts.tsharkRuns,
-      results: results.map(({ id, label, cmd, packets, bytes, walls, rssKiB, ok, note, best, pps, mbps, peakRssMiB, startup, ppsExStartup }) =>
-        ({ id, label, cmd, ok, note: note || undefined, packets, bytes, walls, best, pps, mbps, rssKiB, peakRssMiB, startup, ppsExStartup })),
+      results: results.map(({ id, label, cmd, packets, bytes, walls, rssKiB, ok, note, best, pps, mbps, peakRssMiB, startup, ppsExStartup, lags }) =>
+        ({ id, label, cmd, ok, note: note || undefined, packets, bytes, walls, best, pps, mbps, rssKiB, peakRssMiB, startup, ppsExStartup, lags })),
       ratios, oneCore: fit, namesCheck, nodeStartup,
     };
   }

@@ -14,6 +14,7 @@ export function checkConfig(args: string[]): number {
     observer: c.observer.name,
     alerts: c.alerts,
     limits: c.limits,
+    time: c.time,
     dns: c.dns,
     public_dns_fallback: c.publicDnsFallback,
     appliances: c.appliances,

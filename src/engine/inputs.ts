@@ -8,6 +8,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Awaited once per chunk of input: outputs flush here. */
   afterChunk?: () => Promise<void> | void;
+  /** See capture/read/source.ts YIELD_EVERY_MS (the bench turns it off to measure its cost). */
+  yieldEveryMs?: number;
 }
 
 export interface RunResult {

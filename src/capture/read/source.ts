@@ -139,6 +139,8 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Awaited after each chunk's frames were handled: where outputs flush and apply backpressure. */
   afterChunk?: () => Promise<void> | void;
+  /** Gives the event loop a turn after this much work (ms). @default YIELD_EVERY_MS */
+  yieldEveryMs?: number;
 }
 
 export async function readCapture(
@@ -230,11 +232,12 @@ async function readFrom(
   let bytes = filled;
   let damaged: string | undefined;
   let lastTurn = performance.now();
+  const turnEvery = opts.yieldEveryMs ?? YIELD_EVERY_MS;
   try {
     for (;;) {
       pos += parser.parse(buf, pos, filled, onFrame);
       if (opts.afterChunk) await opts.afterChunk();
-      if (performance.now() - lastTurn >= YIELD_EVERY_MS) {
+      if (performance.now() - lastTurn >= turnEvery) {
         await new Promise<void>((r) => setImmediate(r));
         lastTurn = performance.now();
       }
