@@ -151,6 +151,26 @@ export const MAX_DESTINATIONS = 8;
 
 const stringBytes = (s: string): number => STRING_BYTES + ((s.length + 7) & ~7);
 
+/** The bytes a client is accounted at, counted from scratch (a restored client; tests check it equals the running count). */
+export function clientBytes(c: ClientState): number {
+  let b = CLIENT_BYTES + stringBytes(c.client);
+  for (const cat of c.categories) if (cat !== undefined) b += CATEGORY_BYTES;
+  for (const [name, n] of c.names) {
+    b += NAME_BYTES + stringBytes(name);
+    if (n.destAddrs !== undefined) {
+      b += 2 * STRING_BYTES;
+      for (const a of n.destAddrs) b += stringBytes(a) + 8;
+    }
+    if (n.addresses !== undefined) {
+      b += STRING_BYTES;
+      for (const a of n.addresses) b += stringBytes(a);
+    }
+  }
+  for (const j of c.ja4) b += stringBytes(j);
+  for (const r of c.publicDnsFallback) b += stringBytes(r);
+  return b;
+}
+
 export interface ClientLimits {
   /** Byte budget of the whole table (clients with their names, fingerprints and alert state). */
   readonly bytes: number;
@@ -212,6 +232,7 @@ export class ClientTable {
 
   /** Puts a client back as it was (a restored checkpoint); counts toward the bounds like any other. */
   restore(c: ClientState): void {
+    c.bytes = clientBytes(c);
     this.lru.set(c.client, c);
   }
 

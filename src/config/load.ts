@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KasmonError } from '../errors.js';
-import { alerts, appliances, cutoff, dns, EXTENDS, limits, observer, readEndpoints, resolvers, time } from './schema.js';
+import { alerts, appliances, capture, cutoff, dns, EXTENDS, limits, monitor, observer, readEndpoints, resolvers, time } from './schema.js';
 import type { Config } from './schema.js';
 import { loadConfigSnapshot } from './snapshot.js';
 import { Ctx, entries, oneOf, yaml, type Entry } from './yaml-reader.js';
@@ -53,6 +53,8 @@ const TOP_KEYS = [
   'alerts',
   'limits',
   'time',
+  'monitor',
+  'capture',
   'dns',
   'public_dns_fallback',
   'appliances',
@@ -117,6 +119,8 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
   const cfgAlerts = section('alerts', alerts, b?.alerts);
   const cfgLimits = section('limits', limits, b?.limits);
   const cfgTime = section('time', time, b?.time);
+  const cfgMonitor = section('monitor', monitor, b?.monitor);
+  const cfgCapture = section('capture', capture, b?.capture);
   const cfgDns = section('dns', dns, b?.dns);
   const cfgResolvers = section('public_dns_fallback', resolvers, b?.publicDnsFallback);
   const cfgAppliances = section('appliances', appliances, b?.appliances);
@@ -134,6 +138,8 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     cfgAlerts === undefined ||
     cfgLimits === undefined ||
     cfgTime === undefined ||
+    cfgMonitor === undefined ||
+    cfgCapture === undefined ||
     cfgDns === undefined ||
     cfgResolvers === undefined ||
     cfgAppliances === undefined ||
@@ -150,6 +156,8 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     alerts: cfgAlerts,
     limits: cfgLimits,
     time: cfgTime,
+    monitor: cfgMonitor,
+    capture: cfgCapture,
     dns: cfgDns,
     publicDnsFallback: cfgResolvers,
     appliances: cfgAppliances,
@@ -167,6 +175,8 @@ function finish(body: ConfigBody, files: readonly string[]): Config {
     alerts: body.alerts,
     limits: body.limits,
     time: body.time,
+    monitor: body.monitor,
+    capture: body.capture,
     dns: body.dns,
     publicDnsFallback: body.publicDnsFallback,
     appliances: body.appliances,

@@ -7,7 +7,7 @@
 import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from '../analyze/rules.js';
 import type { Category, CompiledPattern, CompiledRule, Confidence, Severity } from '../analyze/rules.js';
 import { CUTOFF_EXAMPLE, parseTimestamp } from './timestamp.js';
-import { Ctx, describe, entries, int, ip, isScalar, isSeq, join, list, object, oneOf, size, str, type Reader } from './yaml-reader.js';
+import { bool, Ctx, describe, entries, int, ip, isScalar, isSeq, join, list, object, oneOf, size, str, type Reader } from './yaml-reader.js';
 
 export interface Cutoff {
   /** Microseconds since the epoch; an observation with `tsMicros >= micros` is after the cutoff. */
@@ -55,6 +55,42 @@ export interface MemoryConfig {
   readonly quic: number;
 }
 
+/** The live sensor (`kasmon monitor`). */
+export interface MonitorConfig {
+  /** HTTP listen address, HOST:PORT ([v6]:PORT). @default '127.0.0.1:20929' */
+  readonly listen: string;
+  /** Where checkpoints of client and alert state go ('' = none). @default '' */
+  readonly stateDir: string;
+  /** Seconds between checkpoints (one is also written at shutdown). @default 300 */
+  readonly checkpointSeconds: number;
+  /** Clients with no contact for this long (wall time) leave the live tables, counted (0 = never). @default 604800 */
+  readonly clientIdleSeconds: number;
+  /** /readyz is ready while a packet was read within this many seconds. @default 300 */
+  readonly readyWindowSeconds: number;
+  /** An idle link is fine: /readyz needs only a running capture. @default false */
+  readonly idleLinkOk: boolean;
+  /** A file holding the bearer token that protects everything but /healthz ('' = none). @default '' */
+  readonly apiTokenFile: string;
+}
+
+/** How the sensor runs tcpdump. */
+export interface CaptureConfig {
+  /** The tcpdump executable. @default 'tcpdump' */
+  readonly tcpdump: string;
+  /** -s: bytes kept per packet. @default 65535 */
+  readonly snaplen: number;
+  /** -B: the kernel capture buffer in KiB. @default 32768 */
+  readonly bufferKib: number;
+  /** -Z: user tcpdump drops privileges to after opening the interface ('' = stay). @default '' */
+  readonly user: string;
+  /** A BPF filter to use instead of the default (README "The capture filter"); '' = the default. @default '' */
+  readonly filter: string;
+  /** A BPF expression ORed onto the filter in force ('' = none). @default '' */
+  readonly filterAdd: string;
+  /** Seconds between asks for tcpdump's counters. @default 10 */
+  readonly statsSeconds: number;
+}
+
 /** The capture clock (engine/clock.ts). */
 export interface TimeConfig {
   /**
@@ -97,6 +133,8 @@ export interface Config {
   readonly alerts: AlertsConfig;
   readonly limits: LimitsConfig;
   readonly time: TimeConfig;
+  readonly monitor: MonitorConfig;
+  readonly capture: CaptureConfig;
   readonly dns: DnsConfig;
   /** Resolvers used by the public-DNS fallback, in the order the product tries them. */
   readonly publicDnsFallback: readonly PublicResolver[];
@@ -143,6 +181,44 @@ export const limits = object<LimitsConfig>({
   flow_idle_seconds: ['flowIdleSeconds', int(1, DAY)],
   memory: ['memory', memory],
 });
+const LISTEN = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/;
+
+/** HOST:PORT or [v6]:PORT: a place to listen. */
+export function parseListen(s: string): { host: string; port: number } | undefined {
+  const m = LISTEN.exec(s.trim());
+  if (m === null) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65_535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+const listen: Reader<string> = (ctx, v, path) => {
+  const s = str(ctx, v, path);
+  if (s === undefined || parseListen(s) !== undefined) return s;
+  ctx.at(v, path, `"${s}" is not HOST:PORT; write it like 127.0.0.1:20929, 0.0.0.0:20929 or [::1]:20929`);
+  return undefined;
+};
+
+export const monitor = object<MonitorConfig>({
+  listen: ['listen', listen],
+  state_dir: ['stateDir', str],
+  checkpoint_seconds: ['checkpointSeconds', int(5, DAY)],
+  client_idle_seconds: ['clientIdleSeconds', int(0, 365 * DAY)],
+  ready_window_seconds: ['readyWindowSeconds', int(1, DAY)],
+  idle_link_ok: ['idleLinkOk', bool],
+  api_token_file: ['apiTokenFile', str],
+});
+
+export const capture = object<CaptureConfig>({
+  tcpdump: ['tcpdump', str],
+  snaplen: ['snaplen', int(64, 262_144)],
+  buffer_kib: ['bufferKib', int(1, 4 * 1024 * 1024)],
+  user: ['user', str],
+  filter: ['filter', str],
+  filter_add: ['filterAdd', str],
+  stats_seconds: ['statsSeconds', int(1, 3600)],
+});
+
 export const time = object<TimeConfig>({
   max_skew_seconds: ['maxSkewSeconds', int(1, DAY)],
 });

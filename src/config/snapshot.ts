@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ConfigBody } from './load.js';
 
 /** Bump when ConfigBody or what the parser puts in it changes shape (e.g. rules.ts pattern forms). */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
 
 /** The keys of a ConfigBody; the type makes adding a Config field without listing it here a compile error. */
 const BODY_KEYS: Record<keyof ConfigBody, true> = {
@@ -23,6 +23,8 @@ const BODY_KEYS: Record<keyof ConfigBody, true> = {
   alerts: true,
   limits: true,
   time: true,
+  monitor: true,
+  capture: true,
   dns: true,
   publicDnsFallback: true,
   appliances: true,

@@ -150,6 +150,12 @@ export const str: Reader<string> = (ctx, v, path) => {
   return undefined;
 };
 
+export const bool: Reader<boolean> = (ctx, v, path) => {
+  if (isScalar(v) && typeof v.value === 'boolean') return v.value;
+  ctx.at(v, path, `expected true or false, got ${describe(v)}`);
+  return undefined;
+};
+
 export function int(min: number, max: number): Reader<number> {
   return (ctx, v, path) => {
     if (isScalar(v) && typeof v.value === 'number' && Number.isInteger(v.value)) {

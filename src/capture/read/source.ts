@@ -170,6 +170,19 @@ export async function readCapture(
   }
 }
 
+/**
+ * Reads a capture from a byte stream (a tcpdump child's stdout, a socket): the same formats,
+ * checks and chunked loop as files and stdin. `name` is how messages refer to it.
+ */
+export async function readStream(
+  name: string,
+  stream: AsyncIterable<Uint8Array>,
+  onFrame: (f: RawFrame) => void,
+  opts: ReadOptions = {},
+): Promise<ReadResult> {
+  return readFrom(name, streamFill(stream), onFrame, opts);
+}
+
 async function readFrom(
   input: string,
   fill: Fill,
