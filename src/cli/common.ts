@@ -1,14 +1,10 @@
 /** What every command shares: usage errors, buffered stdout, signals, input problems, config overrides. */
 import { loadConfig, parseConfig, type Config } from '../config/load.js';
-import { EXIT, exitForSignal, KasmonError } from '../errors.js';
+import { EXIT, exitForSignal } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { RunResult } from '../engine/inputs.js';
 
-export class UsageError extends KasmonError {
-  constructor(message: string) {
-    super('ERR_USAGE', `${message}; see kasmon --help`);
-  }
-}
+export { UsageError } from './usage-error.js';
 
 /** Buffered stdout that honours backpressure once per chunk of input. */
 export class Stdout {

@@ -1,19 +1,16 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { Engine, engineLimits } from '../engine/engine.js';
 import { readAll } from '../engine/inputs.js';
 import { policyFrom } from '../engine/policy.js';
 import { EXIT } from '../errors.js';
 import { observationJson } from '../export/observation-json.js';
-import { engineFailure, interruptedCode, interruptible, problems, Stdout, UsageError } from './common.js';
+import { engineFailure, interruptedCode, interruptible, problems, Stdout } from './common.js';
+import { NAMES, parseCommand } from './options.js';
+import { refuseStdoutOntoInput } from './outputs.js';
 
 export async function names(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { config: { type: 'string' }, stats: { type: 'boolean', default: false } },
-  });
-  if (positionals.length === 0) throw new UsageError('names needs at least one capture file (or - for stdin)');
+  const { values, positionals } = parseCommand(NAMES, args);
+  refuseStdoutOntoInput({ inputs: positionals }, 'names');
   const config = loadConfig(values.config);
   const out = new Stdout();
   const withFile = positionals.length > 1;
