@@ -42,12 +42,24 @@ export function interruptedCode(ac: AbortController): number | undefined {
   return exitForSignal(ac.signal.reason);
 }
 
-/** Reports inputs that were skipped or cut short (one line each) and picks the exit code. */
+/**
+ * Reports every input that was skipped or cut short (one line each), whatever the exit code
+ * turns out to be (an interrupt or --fail-on-alert must not hide them), and returns the code
+ * these problems alone call for.
+ */
 export function problems(run: RunResult): number {
-  for (const m of run.rejected) process.stderr.write(`kasmon: ${m} (skipped; the other inputs were processed)\n`);
+  const none = nothingRead(run);
+  const note = none ? '(skipped)' : '(skipped; the other inputs were processed)';
+  for (const m of run.rejected) process.stderr.write(`kasmon: ${m} ${note}\n`);
+  if (none) process.stderr.write(`kasmon: not one of the ${run.rejected.length} inputs is a capture; nothing to report\n`);
   for (const d of run.damaged) process.stderr.write(`kasmon: ${d}\n`);
   if (run.rejected.length > 0) return EXIT.usage;
   return run.damaged.length > 0 ? EXIT.damaged : EXIT.ok;
+}
+
+/** True when every input was skipped: there is no report to print. */
+export function nothingRead(run: RunResult): boolean {
+  return run.reads.length === 0 && run.rejected.length > 0;
 }
 
 /**
