@@ -16,7 +16,7 @@ import {
   readDefaultConfig,
   type ConfigBody,
 } from '../src/config/load.js';
-import { parseTimestamp } from '../src/config/timestamp.js';
+import { cutoffRounding, parseTimestamp } from '../src/config/timestamp.js';
 import { KasmonError } from '../src/errors.js';
 
 const FILE = 'config/x.yaml';
@@ -181,9 +181,28 @@ describe('cutoff timestamps', () => {
     ['2024-02-30T00:00:00Z', 'not a valid date'],
     ['2024-09-29T24:00:00Z', 'not a valid date'],
     ['1969-12-31T23:59:59Z', 'not a valid date'],
+    ['2024-09-29T04:00:00+20:00', 'has the UTC offset +20:00, outside -14:00..+14:00 where every real time zone lies; check its sign and digits'],
+    ['2024-09-29T04:00:00-1430', 'has the UTC offset -14:30, outside -14:00..+14:00'],
+    ['2024-09-29T04:00:00+14:01', 'has the UTC offset +14:01, outside'],
+    ['2024-09-29T04:00:00+99:00', 'has the UTC offset +99:00, outside'],
+    ['2024-09-29T04:00:00+05:60', 'has the UTC offset +05:60, outside'],
   ] as const)('%s is rejected (%s)', ([input, why]) => {
     const r = parseTimestamp(input);
     expect(r.ok ? '' : r.error).toContain(why);
+  });
+
+  test('the ends of the offset range are accepted', () => {
+    expect(parseTimestamp('2024-09-29T18:00:00+14:00')).toEqual({ ok: true, value: { iso: '2024-09-29T04:00:00Z', micros: at4 } });
+    expect(parseTimestamp('2024-09-28T14:00:00-14:00')).toEqual({ ok: true, value: { iso: '2024-09-29T04:00:00Z', micros: at4 } });
+  });
+
+  test('digits beyond the microsecond: said, not silently dropped', () => {
+    expect(cutoffRounding('2024-09-29T04:00:00.123456789Z')).toBe(
+      'packet times are compared to the microsecond: the cutoff 2024-09-29T04:00:00.123456789Z is used as 2024-09-29T04:00:00.123456Z (a packet in that microsecond counts as after it)',
+    );
+    expect(cutoffRounding('2024-09-29T04:00:00.123456000Z')).toBeUndefined();
+    expect(cutoffRounding('2024-09-29T04:00:00.5Z')).toBeUndefined();
+    expect(cutoffRounding('nonsense')).toBeUndefined();
   });
 });
 

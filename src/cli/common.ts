@@ -1,6 +1,7 @@
 /** What every command shares: usage errors, buffered stdout, signals, input problems, config overrides. */
 import { loadConfig, parseConfig, type Config } from '../config/load.js';
 import { EXIT, exitForSignal } from '../errors.js';
+import { cutoffRounding } from '../config/timestamp.js';
 import type { Engine } from '../engine/engine.js';
 import type { RunResult } from '../engine/inputs.js';
 
@@ -103,6 +104,8 @@ export function engineFailure(engine: Engine, output: string | undefined): boole
 export function loadWithOverrides(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
   const config = loadConfig(file);
   if (cutoff === undefined && observer === undefined) return config;
+  const rounded = cutoff !== undefined ? cutoffRounding(cutoff) : undefined;
+  if (rounded !== undefined) process.stderr.write(`kasmon: --cutoff: ${rounded}\n`);
   const over = [
     cutoff !== undefined ? `cutoff: ${JSON.stringify(cutoff)}` : '',
     observer !== undefined ? `observer:\n  name: ${JSON.stringify(observer)}` : '',

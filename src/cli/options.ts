@@ -112,6 +112,7 @@ export const REPLAY = {
       type: 'string',
       arg: 'TIMESTAMP',
       help: 'override the cutoff: ISO 8601 with a zone, e.g. 2024-09-29T00:00:00-04:00',
+      more: 'Packet times are compared to the microsecond: digits beyond the sixth of the fraction are dropped, with a notice on stderr, and a packet in that microsecond counts as after the cutoff. The offset must lie within -14:00..+14:00.',
       ifEmpty: 'give a time like 2024-09-29T04:00:00Z, or leave --cutoff out to use the config\'s',
     },
     {

@@ -178,3 +178,21 @@ describe('outputs never overwrite inputs', () => {
     expect(readFileSync(out, 'utf8')).toMatch(/^\{"@timestamp":"2024-/);
   });
 });
+
+describe('--cutoff', () => {
+  const demo = `${FIXTURES}/demo/input.pcap`;
+  test('sub-microsecond digits: a notice says how it is used, and the report shows the microsecond', () => {
+    const r = kasmon(['replay', '--format', 'json', '--cutoff', '2024-09-29T04:00:00.123456789Z', demo]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(
+      'kasmon: --cutoff: packet times are compared to the microsecond: the cutoff 2024-09-29T04:00:00.123456789Z is used as 2024-09-29T04:00:00.123456Z (a packet in that microsecond counts as after it)\n',
+    );
+    expect((JSON.parse(r.stdout) as { cutoff: string }).cutoff).toBe('2024-09-29T04:00:00.123456Z');
+  });
+
+  test('an offset beyond ±14:00 gets its own message: exit 2', () => {
+    const r = kasmon(['replay', '--cutoff', '2024-09-29T04:00:00-40:00', demo]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('has the UTC offset -40:00, outside -14:00..+14:00 where every real time zone lies; check its sign and digits');
+  });
+});
