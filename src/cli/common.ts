@@ -2,6 +2,7 @@
 import { loadConfig, parseConfig, type Config } from '../config/load.js';
 import { EXIT, exitForSignal } from '../errors.js';
 import { cutoffRounding } from '../config/timestamp.js';
+import { DRAIN_MAX_MS } from '../capture/read/pipe.js';
 import type { Engine } from '../engine/engine.js';
 import type { RunResult } from '../engine/inputs.js';
 
@@ -30,7 +31,7 @@ export class Stdout {
 export function interruptible(): AbortController {
   const ac = new AbortController();
   const stop = (sig: NodeJS.Signals): void => {
-    process.stderr.write(`kasmon: ${sig}: stopping after the current chunk; flushing what was collected\n`);
+    process.stderr.write(`kasmon: ${sig}: stopping; a pipe is read until it is empty (${DRAIN_MAX_MS / 1000} s at most), then what was collected is written\n`);
     ac.abort(sig);
   };
   process.once('SIGINT', stop);

@@ -86,6 +86,7 @@ export const REPLAY = {
   summary: 'analyse pcap/pcapng captures (or stdin) and print the per-client report',
   description: [
     'Reads each capture in turn (classic pcap, pcapng, either gzipped; "-" is standard input, a pipe from tcpdump -U -w - for example), decodes the hostnames in DNS, TLS, HTTP and QUIC, matches them against the Kaspersky endpoint rules and prints, per client, what it contacted before and after the cutoff. Time is packet time.',
+    'A path that is a FIFO, a Unix socket or a character device is read like a pipe on standard input, and never waits in open(2) for a writer. On SIGINT or SIGTERM kasmon reads what a pipe still holds (until it has been empty for 0.25 s, 2 s at most), writes the report and alerts for what was read, and exits 130 or 143.',
   ],
   positionals: { min: 1, complete: 'capture', missing: 'replay needs at least one capture file (or - for stdin)' },
   options: [
