@@ -3,7 +3,7 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, test } from 'vitest';
-import { CLI, FIXTURES, kasmon, ROOT, until } from './cli.js';
+import { CLI, FIXTURES, kasmon, ROOT, until, waitingOnStdin } from './cli.js';
 
 /**
  * Paths that are FIFOs, Unix sockets or character devices are read like a pipe on stdin:
@@ -170,6 +170,8 @@ describe('a signal drains a stream before the report', () => {
     const run = start(['replay', '--format', 'json', '-']);
     const half = 20_000;
     run.child.stdin!.write(demo.subarray(0, half));
+    // Its signal handlers are set once it waits on stdin; then let it read the first half.
+    await until(() => waitingOnStdin(run.child.pid!), 'kasmon to wait on its stdin');
     await new Promise((r) => setTimeout(r, 300));
     run.child.kill('SIGTERM');
     // What a tcpdump stopped by the same Ctrl-C does: write out its buffer, then exit.
