@@ -4,6 +4,7 @@ import { EXIT, exitForSignal } from '../errors.js';
 import { cutoffRounding } from '../config/timestamp.js';
 import { DRAIN_MAX_MS } from '../capture/read/pipe.js';
 import type { Engine } from '../engine/engine.js';
+import { coverageOf, nothingDecoded } from '../export/coverage.js';
 import type { RunResult } from '../engine/inputs.js';
 
 export { UsageError } from './usage-error.js';
@@ -57,6 +58,18 @@ export function problems(run: RunResult): number {
   for (const d of run.damaged) process.stderr.write(`kasmon: ${d}\n`);
   if (run.rejected.length > 0) return EXIT.usage;
   return run.damaged.length > 0 ? EXIT.damaged : EXIT.ok;
+}
+
+/**
+ * Exit 5 when frames were read and not one of them could be decoded (an unsupported link type
+ * or encapsulation): said in one line on stderr too, for scripts that keep the report.
+ */
+export function undecodable(engine: Engine): number | undefined {
+  const c = coverageOf(engine.decoder);
+  if (!nothingDecoded(c)) return undefined;
+  const why = c.not_decoded.map((x) => `${x.reason}: ${x.frames}`).join(', ');
+  process.stderr.write(`kasmon: not one of the ${c.frames_read} frames could be decoded (${why}); nothing was analysed\n`);
+  return EXIT.undecodable;
 }
 
 /** True when every input was skipped: there is no report to print. */

@@ -86,6 +86,7 @@ export const REPLAY = {
   summary: 'analyse pcap/pcapng captures (or stdin) and print the per-client report',
   description: [
     'Reads each capture in turn (classic pcap, pcapng, either gzipped; "-" is standard input, a pipe from tcpdump -U -w - for example), decodes the hostnames in DNS, TLS, HTTP and QUIC, matches them against the Kaspersky endpoint rules and prints, per client, what it contacted before and after the cutoff. Time is packet time.',
+    'The report opens with what could not be decoded, in words, when that is a large part of the input (an unsupported link type, named by number and name; an unknown encapsulation; frames cut by the snap length; QUIC versions kasmon cannot decrypt), then a coverage line: frames decoded out of frames read.',
     'A path that is a FIFO, a Unix socket or a character device is read like a pipe on standard input, and never waits in open(2) for a writer. On SIGINT or SIGTERM kasmon reads what a pipe still holds (until it has been empty for 0.25 s, 2 s at most), writes the report and alerts for what was read, and exits 130 or 143.',
   ],
   positionals: { min: 1, complete: 'capture', missing: 'replay needs at least one capture file (or - for stdin)' },
@@ -192,7 +193,8 @@ export const EXIT_CODES: ReadonlyArray<readonly [code: string, meaning: string]>
   [String(EXIT.runtime), 'an output could not be written, or an internal error'],
   [String(EXIT.usage), 'usage error, bad config, an output that would overwrite an input or a capture, or an input that is not a readable capture (the others are still processed and reported)'],
   [String(EXIT.damaged), 'an input was cut short or damaged part-way: what came before was processed and reported'],
-  [String(EXIT.alert), '--fail-on-alert and post-cutoff Kaspersky traffic was found (wins over 2 and 3)'],
+  [String(EXIT.alert), '--fail-on-alert and post-cutoff Kaspersky traffic was found (wins over 2, 3 and 5)'],
+  [String(EXIT.undecodable), 'frames were read but not one could be decoded (a link type or encapsulation kasmon does not support): nothing was analysed'],
   ['130, 143', 'interrupted by SIGINT, SIGTERM: the report and alerts for what was read are still written'],
 ];
 

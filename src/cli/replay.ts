@@ -6,7 +6,7 @@ import { alertEvent } from '../export/ecs.js';
 import { NdjsonSink } from '../export/ndjson.js';
 import { buildReport, jsonReport } from '../export/report.js';
 import { renderTable } from '../export/report-table.js';
-import { engineFailure, interruptedCode, interruptible, loadWithOverrides, nothingRead, problems, writeChunks } from './common.js';
+import { engineFailure, interruptedCode, interruptible, loadWithOverrides, nothingRead, problems, undecodable, writeChunks } from './common.js';
 import { parseCommand, REPLAY } from './options.js';
 import { refuseOverwrite, refuseStdoutOntoInput } from './outputs.js';
 
@@ -37,7 +37,7 @@ export async function replay(args: string[]): Promise<number> {
     // When alerts go to stdout too, keep the report off it (stderr) so the NDJSON stays clean.
     await writeChunks(values.alerts === '-' ? process.stderr : process.stdout, values.format === 'json' ? jsonReport(r) : renderTable(r));
   }
-  const code = problems(run); // said whatever the exit code
+  const code = problems(run) || (undecodable(engine) ?? EXIT.ok); // said whatever the exit code
   const failed = engineFailure(engine, sink?.failure);
   const interrupted = interruptedCode(ac);
   if (interrupted !== undefined) return interrupted;
