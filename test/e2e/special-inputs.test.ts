@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -59,6 +59,21 @@ function mkfifo(name: string): string {
   return p;
 }
 
+/** True once process `pid` holds `path` open (Linux /proc). */
+function opened(pid: number, path: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
 /** Opens the FIFO's write end without blocking: succeeds once kasmon has it open for reading. */
 async function writerOf(fifo: string): Promise<number> {
   let fd = -1;
@@ -80,8 +95,8 @@ describe('a FIFO given as a path', () => {
   ] as const)('no writer ever opens it: %s stops kasmon at once (exit %i), one line', async ([sig, want]) => {
     const fifo = mkfifo(`empty-${sig}`);
     const run = start(['replay', fifo]);
-    // kasmon holds the read end open (not blocked in open(2)): a non-blocking writer open succeeds.
-    closeSync(await writerOf(fifo));
+    // kasmon has the FIFO open (not blocked in open(2) waiting for a writer, which never comes).
+    await until(() => opened(run.child.pid!, fifo), 'kasmon to open the FIFO');
     const { code, ms } = await stop(run, sig);
     expect(code).toBe(want);
     expect(ms).toBeLessThan(2_000);
