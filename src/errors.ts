@@ -21,6 +21,8 @@ export const EXIT = {
   damaged: 3,
   /** `--fail-on-alert`: Kaspersky traffic was seen at or after the cutoff. */
   alert: 4,
+  /** An input held frames but not one of them could be decoded (unsupported link type or encapsulation). */
+  undecodable: 5,
 } as const;
 
 /** The exit code of a run stopped by `signal` (the abort reason): 128 + its number, as shells report it. */

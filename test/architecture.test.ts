@@ -35,7 +35,7 @@ const allowed: Record<string, string[]> = {
   config: ['config', 'analyze', 'common', 'errors.js'],
   engine: ['engine', 'capture', 'analyze', 'config', 'common', 'errors.js'],
   export: ['export', 'engine', 'analyze', 'capture', 'config', 'common', 'errors.js'],
-  tools: ['tools', 'config', 'common', 'errors.js'],
+  tools: ['tools', 'cli', 'config', 'common', 'errors.js'],
 };
 
 describe('import direction', () => {

@@ -14,9 +14,10 @@ import {
   parseConfig,
   parseConfigBody,
   readDefaultConfig,
+  tooDeep,
   type ConfigBody,
 } from '../src/config/load.js';
-import { parseTimestamp } from '../src/config/timestamp.js';
+import { cutoffRounding, parseTimestamp } from '../src/config/timestamp.js';
 import { KasmonError } from '../src/errors.js';
 
 const FILE = 'config/x.yaml';
@@ -181,9 +182,28 @@ describe('cutoff timestamps', () => {
     ['2024-02-30T00:00:00Z', 'not a valid date'],
     ['2024-09-29T24:00:00Z', 'not a valid date'],
     ['1969-12-31T23:59:59Z', 'not a valid date'],
+    ['2024-09-29T04:00:00+20:00', 'has the UTC offset +20:00, outside -14:00..+14:00 where every real time zone lies; check its sign and digits'],
+    ['2024-09-29T04:00:00-1430', 'has the UTC offset -14:30, outside -14:00..+14:00'],
+    ['2024-09-29T04:00:00+14:01', 'has the UTC offset +14:01, outside'],
+    ['2024-09-29T04:00:00+99:00', 'has the UTC offset +99:00, outside'],
+    ['2024-09-29T04:00:00+05:60', 'has the UTC offset +05:60, outside'],
   ] as const)('%s is rejected (%s)', ([input, why]) => {
     const r = parseTimestamp(input);
     expect(r.ok ? '' : r.error).toContain(why);
+  });
+
+  test('the ends of the offset range are accepted', () => {
+    expect(parseTimestamp('2024-09-29T18:00:00+14:00')).toEqual({ ok: true, value: { iso: '2024-09-29T04:00:00Z', micros: at4 } });
+    expect(parseTimestamp('2024-09-28T14:00:00-14:00')).toEqual({ ok: true, value: { iso: '2024-09-29T04:00:00Z', micros: at4 } });
+  });
+
+  test('digits beyond the microsecond: said, not silently dropped', () => {
+    expect(cutoffRounding('2024-09-29T04:00:00.123456789Z')).toBe(
+      'packet times are compared to the microsecond: the cutoff 2024-09-29T04:00:00.123456789Z is used as 2024-09-29T04:00:00.123456Z (a packet in that microsecond counts as after it)',
+    );
+    expect(cutoffRounding('2024-09-29T04:00:00.123456000Z')).toBeUndefined();
+    expect(cutoffRounding('2024-09-29T04:00:00.5Z')).toBeUndefined();
+    expect(cutoffRounding('nonsense')).toBeUndefined();
   });
 });
 
@@ -452,5 +472,43 @@ describe('default-config snapshot (dist/default-config.json)', () => {
     expect(out.after).toBe(true);
     expect(out.observer).toBe('sensor-hq-span1');
     expect(out.defaults).toEqual(JSON.parse(JSON.stringify(fromYaml)));
+  });
+});
+
+describe('check-config reports every problem at once', () => {
+  test('a duplicate id, a bad value elsewhere and rules under an unknown category: all in one run', () => {
+    const text = [
+      'alerts:',
+      '  min_severity: hihg',
+      'endpoints:',
+      '  update:',
+      '    - { id: a, pattern: a.example.com, severity: high, confidence: A }',
+      '    - { id: a, pattern: b.example.com, severity: high, confidence: A }',
+      '  updates:',
+      '    - { id: c, pattern: "bad..name", severity: hi, confidence: A }',
+    ].join('\n');
+    expect(configError(text).message).toBe(
+      [
+        'invalid config config/x.yaml: 5 problems',
+        'config/x.yaml:2: alerts.min_severity: "hihg" is not one of high, medium, low, info; did you mean "high"?',
+        'config/x.yaml:6: endpoints.update: rule id "a" is already used at line 5; ids must be unique',
+        'config/x.yaml:7: endpoints.updates: unknown key; did you mean "update"?',
+        'config/x.yaml:8: endpoints.updates[0].severity: "hi" is not one of high, medium, low, info',
+        'config/x.yaml:8: endpoints.updates[0].pattern: "bad..name": empty label (a leading dot or "..")',
+      ].join('\n'),
+    );
+  });
+
+  test.for([
+    ['flow brackets', `a: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, /^config\/x\.yaml:1: more than 64 \[ or \{ open at once: the YAML is nested far deeper than any kasmon config/],
+    ['indentation', Array.from({ length: 5_000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n'), /^config\/x\.yaml:258: indented 257 columns: the YAML is nested far deeper/],
+  ] as const)('a deeply nested YAML (%s) says what is wrong, not "Maximum call stack size exceeded"', ([, text, want]) => {
+    const msg = configError(text).message;
+    expect(msg).not.toContain('call stack');
+    expect(msg.split('\n')[1]).toMatch(want);
+  });
+
+  test('brackets and # inside quotes or comments do not count as nesting', () => {
+    expect(tooDeep(`observer:\n  name: "${'['.repeat(100)}" # ${'{'.repeat(100)}\n`)).toBeUndefined();
   });
 });

@@ -11,7 +11,8 @@ import type { Observation, ObservationKind } from './observation.js';
 import { PacketContext } from './packet/context.js';
 import { Defragmenter, MAX_FRAG_BYTES, MAX_TRAINS } from './packet/defrag.js';
 import type { Layers } from './packet/layers.js';
-import { link } from './packet/link.js';
+import { link, LINK_UNSUPPORTED } from './packet/link.js';
+import { Coverage } from './coverage.js';
 import { Port } from './packet/protocols.js';
 import type { RawFrame } from './read/frame.js';
 import { DEFAULT_FLOW_BYTES, DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp/streams.js';
@@ -67,6 +68,10 @@ export interface DecoderStats {
 
 export class Decoder implements Layers, DnsSink, HttpSink {
   readonly issues = new IssueCounter();
+  /** What could not be decoded, frame by frame (coverage.ts). */
+  readonly coverage = new Coverage();
+  /** The last issue counted during the current frame: what ended it, if it ended early. */
+  private lastIssue: DecodeIssue | undefined;
   readonly stats: DecoderStats = {
     frames: 0,
     bytes: 0,
@@ -159,6 +164,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     this.stats.frames++;
     this.stats.bytes += f.caplen;
     this.ctx.reset(f, now);
+    this.lastIssue = undefined;
     try {
       link(this, f.buf, f.off, f.off + f.caplen, f.linktype);
     } catch {
@@ -167,10 +173,12 @@ export class Decoder implements Layers, DnsSink, HttpSink {
       // catches its own errors, so what lands here is the decoder's.)
       this.issues.add(DECODER_BUG);
     }
+    this.coverage.frame(f, this.lastIssue, this.lastIssue === LINK_UNSUPPORTED);
   }
 
   count(i: DecodeIssue): void {
     this.issues.add(i);
+    this.lastIssue = i;
   }
 
   // ───────────────────────────── hand-offs from the layers ─────────────────────────────
@@ -178,6 +186,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
 
   /** RFC 9001 §5: decrypt client Initials, reassemble CRYPTO, parse the ClientHello. */
   quicDatagram(payload: Uint8Array): void {
+    this.coverage.quicKnown++;
     const key = `${this.address(this.ctx.srcOff)}|${this.ctx.sport}|${this.address(this.ctx.dstOff)}|${this.ctx.dport}`;
     const r = this.quic.onDatagram(payload, key, this.ctx.nowMicros);
     if (r === undefined) return;

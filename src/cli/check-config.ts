@@ -1,11 +1,9 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { EXIT } from '../errors.js';
-import { UsageError } from './common.js';
+import { CHECK_CONFIG, parseCommand } from './options.js';
 
 export function checkConfig(args: string[]): number {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  if (positionals.length > 1) throw new UsageError('check-config takes at most one file');
+  const { positionals } = parseCommand(CHECK_CONFIG, args);
   const c = loadConfig(positionals[0]);
   const rules = c.endpoints.reduce<Record<string, number>>((m, r) => ((m[r.category] = (m[r.category] ?? 0) + 1), m), {});
   const effective = {

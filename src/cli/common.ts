@@ -1,14 +1,13 @@
 /** What every command shares: usage errors, buffered stdout, signals, input problems, config overrides. */
 import { loadConfig, parseConfig, type Config } from '../config/load.js';
-import { EXIT, exitForSignal, KasmonError } from '../errors.js';
+import { EXIT, exitForSignal } from '../errors.js';
+import { cutoffRounding } from '../config/timestamp.js';
+import { DRAIN_MAX_MS } from '../capture/read/pipe.js';
 import type { Engine } from '../engine/engine.js';
+import { coverageOf, nothingDecoded } from '../export/coverage.js';
 import type { RunResult } from '../engine/inputs.js';
 
-export class UsageError extends KasmonError {
-  constructor(message: string) {
-    super('ERR_USAGE', `${message}; see kasmon --help`);
-  }
-}
+export { UsageError } from './usage-error.js';
 
 /** Buffered stdout that honours backpressure once per chunk of input. */
 export class Stdout {
@@ -33,7 +32,7 @@ export class Stdout {
 export function interruptible(): AbortController {
   const ac = new AbortController();
   const stop = (sig: NodeJS.Signals): void => {
-    process.stderr.write(`kasmon: ${sig}: stopping after the current chunk; flushing what was collected\n`);
+    process.stderr.write(`kasmon: ${sig}: stopping; a pipe is read until it is empty (${DRAIN_MAX_MS / 1000} s at most), then what was collected is written\n`);
     ac.abort(sig);
   };
   process.once('SIGINT', stop);
@@ -46,12 +45,36 @@ export function interruptedCode(ac: AbortController): number | undefined {
   return exitForSignal(ac.signal.reason);
 }
 
-/** Reports inputs that were skipped or cut short (one line each) and picks the exit code. */
+/**
+ * Reports every input that was skipped or cut short (one line each), whatever the exit code
+ * turns out to be (an interrupt or --fail-on-alert must not hide them), and returns the code
+ * these problems alone call for.
+ */
 export function problems(run: RunResult): number {
-  for (const m of run.rejected) process.stderr.write(`kasmon: ${m} (skipped; the other inputs were processed)\n`);
+  const none = nothingRead(run);
+  const note = none ? '(skipped)' : '(skipped; the other inputs were processed)';
+  for (const m of run.rejected) process.stderr.write(`kasmon: ${m} ${note}\n`);
+  if (none) process.stderr.write(`kasmon: not one of the ${run.rejected.length} inputs is a capture; nothing to report\n`);
   for (const d of run.damaged) process.stderr.write(`kasmon: ${d}\n`);
   if (run.rejected.length > 0) return EXIT.usage;
   return run.damaged.length > 0 ? EXIT.damaged : EXIT.ok;
+}
+
+/**
+ * Exit 5 when frames were read and not one of them could be decoded (an unsupported link type
+ * or encapsulation): said in one line on stderr too, for scripts that keep the report.
+ */
+export function undecodable(engine: Engine): number | undefined {
+  const c = coverageOf(engine.decoder);
+  if (!nothingDecoded(c)) return undefined;
+  const why = c.not_decoded.map((x) => `${x.reason}: ${x.frames}`).join(', ');
+  process.stderr.write(`kasmon: not one of the ${c.frames_read} frames could be decoded (${why}); nothing was analysed\n`);
+  return EXIT.undecodable;
+}
+
+/** True when every input was skipped: there is no report to print. */
+export function nothingRead(run: RunResult): boolean {
+  return run.reads.length === 0 && run.rejected.length > 0;
 }
 
 /**
@@ -95,6 +118,8 @@ export function engineFailure(engine: Engine, output: string | undefined): boole
 export function loadWithOverrides(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
   const config = loadConfig(file);
   if (cutoff === undefined && observer === undefined) return config;
+  const rounded = cutoff !== undefined ? cutoffRounding(cutoff) : undefined;
+  if (rounded !== undefined) process.stderr.write(`kasmon: --cutoff: ${rounded}\n`);
   const over = [
     cutoff !== undefined ? `cutoff: ${JSON.stringify(cutoff)}` : '',
     observer !== undefined ? `observer:\n  name: ${JSON.stringify(observer)}` : '',

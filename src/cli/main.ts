@@ -1,63 +1,61 @@
 import { EXIT, KasmonError } from '../errors.js';
 import { checkConfig } from './check-config.js';
-import { UsageError } from './common.js';
+import { bashCompletion, zshCompletion } from './completion.js';
+import { commandHelp, mainHelp } from './help.js';
 import { names } from './names.js';
+import { commandNamed, COMPLETION, parseCommand, wantsHelp, type CommandName } from './options.js';
 import { replay } from './replay.js';
+import { UsageError } from './usage-error.js';
+import { version } from './version.js';
 
-const USAGE = `usage: kasmon <command> [options]
-
-commands:
-  replay <capture...|->   analyse pcap/pcapng captures (or stdin) and print the per-client report
-  names <capture...|->    print every hostname observation as one JSON object per line
-  check-config [file]     validate a config file and print the effective settings
-
-replay options:
-  --config FILE           endpoint list and settings (default: config/default.yaml)
-  --format table|json     report format (default: table)
-  --alerts FILE|-         write alert events (ECS NDJSON) to FILE or stdout
-  --cutoff TIMESTAMP      override the cutoff, e.g. 2024-09-29T00:00:00-04:00
-  --observer NAME         sensor name in alerts and reports (default: config, else host name)
-  --fail-on-alert         exit 4 when any client contacted Kaspersky at or after the cutoff
-
-names options:
-  --config FILE           (DNS ports)
-  --stats                 print decode issues and unrecovered-name reasons to stderr
-
-exit codes: 0 done; 2 usage error, bad config or unreadable/non-capture input;
-            3 an input was cut short or damaged part-way (what came before was processed);
-            4 --fail-on-alert and post-cutoff Kaspersky traffic was found (takes precedence over 2 and 3).
-`;
+/** One handler per command table (options.ts): adding a table without a handler does not compile. */
+const HANDLERS: Record<CommandName, (args: string[]) => Promise<number> | number> = {
+  replay,
+  names,
+  'check-config': checkConfig,
+  completion: (args) => {
+    const { positionals } = parseCommand(COMPLETION, args);
+    process.stdout.write(positionals[0] === 'zsh' ? zshCompletion() : bashCompletion());
+    return EXIT.ok;
+  },
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
-      case 'replay':
-        return await replay(rest);
-      case 'names':
-        return await names(rest);
-      case 'check-config':
-        return checkConfig(rest);
       case '-h':
       case '--help':
-      case 'help':
-        process.stdout.write(USAGE);
+        process.stdout.write(mainHelp());
+        return EXIT.ok;
+      case 'help': {
+        // `kasmon help replay` = `kasmon replay --help`
+        const spec = commandNamed(rest[0]);
+        if (rest[0] !== undefined && spec === undefined) throw new UsageError(`unknown command "${rest[0]}"`);
+        process.stdout.write(spec !== undefined ? commandHelp(spec) : mainHelp());
+        return EXIT.ok;
+      }
+      case '--version':
+        process.stdout.write(`kasmon ${version()}\n`);
         return EXIT.ok;
       case undefined:
-        process.stderr.write(USAGE);
+        process.stderr.write(mainHelp());
         return EXIT.usage;
-      default:
-        throw new UsageError(`unknown command "${cmd}"`);
     }
+    const spec = commandNamed(cmd);
+    if (spec === undefined) {
+      const hint = cmd.startsWith('-') ? `unknown option ${cmd}; a command comes first (replay, names, check-config)` : `unknown command "${cmd}"`;
+      throw new UsageError(hint);
+    }
+    if (wantsHelp(rest)) {
+      process.stdout.write(commandHelp(spec));
+      return EXIT.ok;
+    }
+    return await HANDLERS[spec.name as CommandName](rest);
   } catch (e) {
     if (e instanceof KasmonError) {
       process.stderr.write(`kasmon: ${e.message}\n`);
       return e.exitCode;
-    }
-    const code = (e as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`kasmon: ${(e as Error).message}; see kasmon --help\n`);
-      return EXIT.usage;
     }
     throw e;
   }

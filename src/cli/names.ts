@@ -1,19 +1,17 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { Engine, engineLimits } from '../engine/engine.js';
 import { readAll } from '../engine/inputs.js';
 import { policyFrom } from '../engine/policy.js';
 import { EXIT } from '../errors.js';
 import { observationJson } from '../export/observation-json.js';
-import { engineFailure, interruptedCode, interruptible, problems, Stdout, UsageError } from './common.js';
+import { engineFailure, interruptedCode, interruptible, problems, Stdout, undecodable } from './common.js';
+import { coverageOf } from '../export/coverage.js';
+import { NAMES, parseCommand } from './options.js';
+import { refuseStdoutOntoInput } from './outputs.js';
 
 export async function names(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { config: { type: 'string' }, stats: { type: 'boolean', default: false } },
-  });
-  if (positionals.length === 0) throw new UsageError('names needs at least one capture file (or - for stdin)');
+  const { values, positionals } = parseCommand(NAMES, args);
+  refuseStdoutOntoInput({ inputs: positionals }, 'names');
   const config = loadConfig(values.config);
   const out = new Stdout();
   const withFile = positionals.length > 1;
@@ -36,10 +34,12 @@ export async function names(args: string[]): Promise<number> {
     lines.push(`pending flows ${pend.flows}, fragment trains ${pend.fragmentTrains}, quic connections ${pend.quicConnections}`);
     const c = engine.clock;
     lines.push(`clock steps forward ${c.stepsForward}, backward ${c.stepsBackward}`);
+    const cov = coverageOf(d);
+    lines.push(`coverage ${cov.frames_decoded} of ${cov.frames_read} frames decoded${cov.not_decoded.map((x) => `; ${x.reason} ${x.frames}`).join('')}`);
     lines.push(`peak rss ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
     process.stderr.write(lines.join('\n') + '\n');
   }
-  const code = problems(run);
+  const code = problems(run) || (undecodable(engine) ?? EXIT.ok); // said whatever the exit code
   const failed = engineFailure(engine, undefined);
   return interruptedCode(ac) ?? (failed ? EXIT.runtime : code);
 }

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { Engine, engineLimits } from '../engine/engine.js';
 import { readAll } from '../engine/inputs.js';
 import { policyFrom } from '../engine/policy.js';
@@ -7,23 +6,15 @@ import { alertEvent } from '../export/ecs.js';
 import { NdjsonSink } from '../export/ndjson.js';
 import { buildReport, jsonReport } from '../export/report.js';
 import { renderTable } from '../export/report-table.js';
-import { engineFailure, interruptedCode, interruptible, loadWithOverrides, problems, UsageError, writeChunks } from './common.js';
+import { engineFailure, interruptedCode, interruptible, loadWithOverrides, nothingRead, problems, undecodable, writeChunks } from './common.js';
+import { parseCommand, REPLAY } from './options.js';
+import { refuseOverwrite, refuseStdoutOntoInput } from './outputs.js';
 
 export async function replay(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      format: { type: 'string', default: 'table' },
-      alerts: { type: 'string' },
-      cutoff: { type: 'string' },
-      observer: { type: 'string' },
-      'fail-on-alert': { type: 'boolean', default: false },
-    },
-  });
-  if (positionals.length === 0) throw new UsageError('replay needs at least one capture file (or - for stdin)');
-  if (values.format !== 'table' && values.format !== 'json') throw new UsageError(`--format ${values.format}: use table or json`);
+  const { values, positionals } = parseCommand(REPLAY, args);
+  const paths = { inputs: positionals, config: values.config };
+  refuseOverwrite('--alerts', values.alerts, paths, 'replay');
+  refuseStdoutOntoInput(paths, 'replay');
   const config = loadWithOverrides(values.config, values.cutoff, values.observer);
   const policy = policyFrom(config);
   const sink = values.alerts !== undefined ? new NdjsonSink(values.alerts) : undefined;
@@ -42,9 +33,11 @@ export async function replay(args: string[]): Promise<number> {
     await sink?.close();
   }
   const r = buildReport(engine, run.reads);
-  // When alerts go to stdout too, keep the report off it (stderr) so the NDJSON stays clean.
-  await writeChunks(values.alerts === '-' ? process.stderr : process.stdout, values.format === 'json' ? jsonReport(r) : renderTable(r));
-  const code = problems(run);
+  if (!nothingRead(run)) {
+    // When alerts go to stdout too, keep the report off it (stderr) so the NDJSON stays clean.
+    await writeChunks(values.alerts === '-' ? process.stderr : process.stdout, values.format === 'json' ? jsonReport(r) : renderTable(r));
+  }
+  const code = problems(run) || (undecodable(engine) ?? EXIT.ok); // said whatever the exit code
   const failed = engineFailure(engine, sink?.failure);
   const interrupted = interruptedCode(ac);
   if (interrupted !== undefined) return interrupted;

@@ -44,6 +44,54 @@ export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.y
  */
 export const DEFAULT_SNAPSHOT_PATH = fileURLToPath(new URL('../default-config.json', import.meta.url));
 
+// ─── nesting ─────────────────────────────────────────────────────────────────────────────
+
+/** A kasmon config nests at most 5 levels (endpoints → category → rule → patterns → item). */
+const MAX_FLOW_DEPTH = 64;
+const MAX_INDENT = 256;
+const DEEP_FIX = 'the YAML is nested far deeper than any kasmon config (at most 5 levels: endpoints, category, rule, patterns, item); look for a runaway run of [ or {, or indentation that keeps growing';
+
+/**
+ * Where `text` nests deeper than a config ever does, before the YAML parser (which recurses
+ * per level) runs out of stack: flow brackets opened and not closed, or indentation.
+ */
+export function tooDeep(text: string): { line: number; message: string } | undefined {
+  let depth = 0;
+  let line = 1;
+  let col = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      col = 0;
+      quote = quote === '"' ? quote : ''; // single-quoted scalars may span lines too, but rarely
+      continue;
+    }
+    if (quote !== '') {
+      if (c === quote && text[i - 1] !== '\\') quote = '';
+      continue;
+    }
+    if (c === '#' && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\n')) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+      continue;
+    }
+    if (col === 0 && c === ' ') {
+      let n = 0;
+      while (text[i + n] === ' ') n++;
+      if (n > MAX_INDENT && text[i + n] !== '\n' && text[i + n] !== '#') {
+        return { line, message: `indented ${n} columns: ${DEEP_FIX}` };
+      }
+    }
+    col++;
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_FLOW_DEPTH) return { line, message: `more than ${MAX_FLOW_DEPTH} [ or { open at once: ${DEEP_FIX}` };
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
 // ─── top level ───────────────────────────────────────────────────────────────────────────
 
 const TOP_KEYS = [
@@ -84,7 +132,16 @@ export type ConfigBody = Omit<Config, 'files'>;
 export function parseConfigBody(text: string, fileName: string, base: Config | null): ConfigBody {
   const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const deep = tooDeep(text);
+  if (deep !== undefined) throw new KasmonError('ERR_CONFIG', `invalid config ${fileName}: 1 problem\n${fileName}:${deep.line}: ${deep.message}`);
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    // tooDeep catches what a config can plausibly hold; this is the last guard.
+    if (e instanceof RangeError) throw new KasmonError('ERR_CONFIG', `invalid config ${fileName}: 1 problem\n${fileName}:1: ${DEEP_FIX}`);
+    throw e;
+  }
   const ctx = new Ctx(fileName, lc, doc);
   const binary = BINARY.exec(text);
   if (binary !== null) {

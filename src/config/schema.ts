@@ -7,7 +7,7 @@
 import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from '../analyze/rules.js';
 import type { Category, CompiledPattern, CompiledRule, Confidence, Severity } from '../analyze/rules.js';
 import { CUTOFF_EXAMPLE, parseTimestamp } from './timestamp.js';
-import { bool, Ctx, describe, entries, int, ip, isScalar, isSeq, join, list, object, oneOf, size, str, type Reader } from './yaml-reader.js';
+import { bool, Ctx, describe, entries, int, ip, isMap, isScalar, isSeq, join, list, object, oneOf, size, str, type Reader } from './yaml-reader.js';
 
 export interface Cutoff {
   /** Microseconds since the epoch; an observation with `tsMicros >= micros` is after the cutoff. */
@@ -334,7 +334,19 @@ export function readEndpoints(ctx: Ctx, v: unknown): CompiledRule[] | undefined 
       else rules.push(r);
     });
   }
-  return ok && noDuplicates(ctx, rules) ? rules.map((r) => r.rule) : undefined;
+  // Rules under a category that does not exist (reported by entries) are still checked, so
+  // one run shows every problem.
+  if (isMap(v)) {
+    for (const item of v.items) {
+      const name = isScalar(item.key) ? String(item.key.value) : undefined;
+      const rulesNode = ctx.deref(item.value);
+      if (name === undefined || (CATEGORIES as readonly string[]).includes(name) || !isSeq(rulesNode)) continue;
+      rulesNode.items.forEach((node, i) => readRule(ctx, ctx.deref(node), `endpoints.${name}[${i}]`, name as Category));
+    }
+  }
+  // Duplicates among the rules that read well are reported whatever else is wrong.
+  const unique = noDuplicates(ctx, rules);
+  return ok && unique ? rules.map((r) => r.rule) : undefined;
 }
 
 /** Within one file an id or a concrete pattern may appear once: a repeat is a copy-paste slip. */

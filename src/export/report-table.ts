@@ -60,6 +60,13 @@ function* clientRows(states: readonly ClientState[], observer: string): Generato
   }
 }
 
+function coverageLine(c: Report['coverage']): string {
+  const pct = c.frames_read === 0 ? '' : ` (${(c.ratio * 100).toFixed(c.ratio === 1 ? 0 : 1)}%)`;
+  const not = c.not_decoded.length === 0 ? '' : `; not decoded: ${c.not_decoded.map((x) => `${x.reason} ${x.frames}`).join(', ')}`;
+  const cut = c.cut_by_snaplen.frames === 0 ? '' : `; ${c.cut_by_snaplen.frames} cut by the snap length (${c.cut_by_snaplen.snaplen ?? 0} bytes)`;
+  return `coverage: ${c.frames_decoded} of ${c.frames_read} frames decoded${pct}${not}${cut}`;
+}
+
 /** The report as text, line by line (each piece ends with a newline). */
 export function* renderTable(r: Report): Generator<string> {
   const L = { push: (...lines: string[]): void => void pending.push(...lines) };
@@ -69,9 +76,11 @@ export function* renderTable(r: Report): Generator<string> {
     pending.length = 0;
   };
   L.push(`kasmon replay — cutoff ${r.cutoff} (packet time), observer ${r.observer}`);
+  for (const w of r.warnings) L.push(`WARNING: ${w}`);
   for (const i of r.inputs) {
     L.push(`input ${i.file}: ${i.format}${i.gzip ? '+gzip' : ''}, ${i.frames} frames, ${humanBytes(i.bytes)}${i.damaged ? `  DAMAGED: ${i.damaged}` : ''}`);
   }
+  L.push(coverageLine(r.coverage));
   const t = r.totals;
   const o = t.observations;
   L.push(

@@ -3,6 +3,7 @@ import type { ClientState } from '../analyze/clients.js';
 import { CATEGORIES } from '../analyze/rules.js';
 import type { ObservationKind } from '../capture/observation.js';
 import type { ReadResult } from '../capture/read/source.js';
+import { coverageOf, coverageWarnings, type CoverageReport } from './coverage.js';
 import { isoTime, type PacketTime } from '../common/time.js';
 import type { Engine } from '../engine/engine.js';
 
@@ -34,6 +35,13 @@ export interface ClientReport {
 export interface ReplayReport {
   cutoff: string;
   observer: string;
+  /**
+   * What the reader must know first, in words: large parts of the input that could not be
+   * decoded (coverage.ts). Empty when there is nothing to say.
+   */
+  warnings: string[];
+  /** Frames decoded out of frames read, and why the others were not. */
+  coverage: CoverageReport;
   inputs: Array<{ file: string; format: string; gzip: boolean; frames: number; bytes: number; damaged: string | null }>;
   totals: {
     frames: number;
@@ -138,9 +146,12 @@ export function buildReport(engine: Engine, reads: readonly ReadResult[]): Repor
   const applianceStates = all.filter((c) => c.appliance).sort(byConcern);
   const issues = d.issues.rows();
   const clock = engine.clock;
+  const coverage = coverageOf(d);
   return {
     cutoff: engine.policy.config.cutoff.iso,
     observer: engine.policy.observer,
+    warnings: coverageWarnings(coverage, d),
+    coverage,
     inputs: reads.map((x) => ({ file: x.input, format: x.format, gzip: x.gzip, frames: x.frames, bytes: x.bytes, damaged: x.damaged ?? null })),
     totals: {
       frames: d.stats.frames,

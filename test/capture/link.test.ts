@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DECODER_BUG } from '../../src/capture/decoder.js';
 import { IPV4_BAD_IHL, IPV4_BAD_LENGTH, IPV4_BAD_VERSION, IPV4_FRAGMENT_CUT, IPV4_TRUNCATED, IPV6_EXT_TRUNCATED, IPV6_FRAGMENT_CUT, IPV6_TRUNCATED, IP_PROTO_SKIPPED, UDP_BAD_LENGTH, UDP_TRUNCATED } from '../../src/capture/packet/ip.js';
-import { ETHER_UNSUPPORTED, LINK_TRUNCATED, LINK_UNSUPPORTED, MPLS_TRUNCATED, PPPOE_TRUNCATED } from '../../src/capture/packet/link.js';
+import { ETHER_NOT_IP, ETHER_UNSUPPORTED, LINK_TRUNCATED, LINK_UNSUPPORTED, MPLS_TRUNCATED, PPPOE_TRUNCATED } from '../../src/capture/packet/link.js';
 import { MAX_ENCAP_DEPTH, TUNNEL_TOO_DEEP, TUNNEL_TRUNCATED, TUNNEL_UNSUPPORTED } from '../../src/capture/packet/tunnels.js';
 import { TCP_BAD_OFFSET, TCP_TRUNCATED } from '../../src/capture/tcp/streams.js';
 import { DNS_TRUNCATED_HEADER } from '../../src/capture/app/dns.js';
@@ -389,10 +389,10 @@ describe('what the link and network layers skip, counted', () => {
     { name: 'IEEE 802.11 link type', linktype: LINKTYPE.IEEE802_11, frame: ethV4, issue: LINK_UNSUPPORTED },
     { name: 'USER0 link type (147)', linktype: 147, frame: ethV4, issue: LINK_UNSUPPORTED },
     { name: 'NULL with an unknown address family (7)', linktype: LINKTYPE.NULL, frame: () => nullLink(7, true, v4()), issue: LINK_UNSUPPORTED },
-    { name: 'ARP EtherType', linktype: LINKTYPE.ETHERNET, frame: () => eth({ type: ETH_ARP }, new Uint8Array(28)), issue: ETHER_UNSUPPORTED },
-    { name: '802.3 length field instead of an EtherType', linktype: LINKTYPE.ETHERNET, frame: () => eth({ type: 46 }, new Uint8Array(46)), issue: ETHER_UNSUPPORTED },
-    { name: 'SLL carrying ARP', linktype: LINKTYPE.LINUX_SLL, frame: () => sll({ protocol: ETH_ARP }, new Uint8Array(28)), issue: ETHER_UNSUPPORTED },
-    { name: 'PPPoE carrying LCP (0xc021)', linktype: LINKTYPE.ETHERNET, frame: () => eth({ type: ETH_PPPOE_SESSION }, pppoe({ proto: 0xc021 }, new Uint8Array(10))), issue: ETHER_UNSUPPORTED },
+    { name: 'ARP EtherType', linktype: LINKTYPE.ETHERNET, frame: () => eth({ type: ETH_ARP }, new Uint8Array(28)), issue: ETHER_NOT_IP },
+    { name: '802.3 length field instead of an EtherType', linktype: LINKTYPE.ETHERNET, frame: () => eth({ type: 46 }, new Uint8Array(46)), issue: ETHER_NOT_IP },
+    { name: 'SLL carrying ARP', linktype: LINKTYPE.LINUX_SLL, frame: () => sll({ protocol: ETH_ARP }, new Uint8Array(28)), issue: ETHER_NOT_IP },
+    { name: 'PPPoE carrying LCP (0xc021)', linktype: LINKTYPE.ETHERNET, frame: () => eth({ type: ETH_PPPOE_SESSION }, pppoe({ proto: 0xc021 }, new Uint8Array(10))), issue: ETHER_NOT_IP },
     { name: 'RAW with version nibble 5', linktype: LINKTYPE.RAW, frame: () => patch(v4(), 0, [0x55]), issue: IPV4_BAD_VERSION },
     { name: 'IPv4 with IHL 4', linktype: LINKTYPE.RAW, frame: () => patch(v4(), 0, [0x44]), issue: IPV4_BAD_IHL },
     { name: 'IPv4 total length below the header', linktype: LINKTYPE.RAW, frame: () => ipv4({ src: C4, dst: R4, proto: IPPROTO_UDP, totalLengthOverride: 19 }, udpDns()), issue: IPV4_BAD_LENGTH },

@@ -99,7 +99,7 @@ describe('kasmon replay - (standard input)', () => {
     child.stdin.destroy();
     expect(code).toBe(143);
     expect(took).toBeLessThan(5_000);
-    expect(err).toContain('kasmon: SIGTERM: stopping after the current chunk; flushing what was collected');
+    expect(err).toContain('kasmon: SIGTERM: stopping; a pipe is read until it is empty (2 s at most), then what was collected is written');
     expect(reportOf(out)).toEqual(reportOf(fromFile.stdout));
     rmSync(dir, { recursive: true, force: true });
   }, 20_000);

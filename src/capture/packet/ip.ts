@@ -1,7 +1,8 @@
 /** IPv4 and IPv6 (with extension headers and reassembly), and the dispatch to UDP, TCP and IP-in-IP tunnels. */
 import { u16be, u32be } from '../../common/bytes.js';
 import { defineIssue } from '../issues.js';
-import { looksLikeQuicInitial } from '../app/quic.js';
+import { looksLikeQuicInitial, QUIC_UNSUPPORTED_VERSION } from '../app/quic.js';
+import { quicVersionInfo } from '../app/quic-crypto.js';
 import type { Layers } from './layers.js';
 import { LINK_TRUNCATED } from './link.js';
 import { IpProto, Port } from './protocols.js';
@@ -169,5 +170,8 @@ export function udp(d: Layers, b: Uint8Array, o: number, end: number): void {
   if (p < uEnd && (b[p]! & 0xc0) === 0xc0) {
     const payload = b.subarray(p, uEnd);
     if (looksLikeQuicInitial(payload)) d.quicDatagram(payload);
+    // A client's long header to 443 in a version we have no keys for (0 = version negotiation,
+    // a server's): its names are out of reach, and the report's coverage says so.
+    else if (dport === Port.HTTPS && uEnd - p >= 5 && u32be(b, p + 1) !== 0 && quicVersionInfo(u32be(b, p + 1)) === undefined) d.count(QUIC_UNSUPPORTED_VERSION);
   }
 }

@@ -12,6 +12,37 @@ import { enter } from './tunnels.js';
 export const LINK_TRUNCATED = defineIssue('link', 'truncated', 'header');
 export const LINK_UNSUPPORTED = defineIssue('link', 'skipped', 'unsupported_linktype');
 export const ETHER_UNSUPPORTED = defineIssue('ethernet', 'skipped', 'unsupported_ethertype');
+/** A protocol that is not IP and carries no IP (ARP, LLDP, STP ...): understood, nothing to decode. */
+export const ETHER_NOT_IP = defineIssue('ethernet', 'skipped', 'not_ip');
+
+/**
+ * EtherTypes of link-layer protocols that never carry IP. Anything else kasmon cannot decode
+ * (MACsec, PBB, NSH, a vendor tag ...) may hide IP and counts as not decoded.
+ */
+const NOT_IP = new Set([
+  0x0806, // ARP
+  0x8035, // RARP
+  0x0842, // Wake-on-LAN
+  0x809b, // AppleTalk
+  0x80f3, // AARP
+  0x8137, // IPX
+  0x8808, // Ethernet flow control
+  0x8809, // slow protocols (LACP, marker, OAM)
+  0x888e, // EAPOL (802.1X)
+  0x88c7, // 802.11i pre-authentication
+  0x88cc, // LLDP
+  0x88e1, // HomePlug
+  0x88e3, // MRP
+  0x88f7, // PTP
+  0x8902, // CFM
+  0x8906, // FCoE
+  0x8914, // FIP
+  0x893a, // IEEE 1905.1
+  0x9000, // loopback (configuration test protocol)
+]);
+
+/** Below 0x0600 the field is an 802.3 length: LLC frames (STP, CDP, VTP, NetBIOS ...), not IP. */
+const isNotIp = (type: number): boolean => type < 0x0600 || NOT_IP.has(type);
 export const MPLS_TRUNCATED = defineIssue('mpls', 'truncated', 'label_stack');
 export const PPPOE_TRUNCATED = defineIssue('pppoe', 'truncated', 'header');
 
@@ -76,7 +107,7 @@ export function etherType(d: Layers, b: Uint8Array, o: number, end: number, type
     case EtherType.PPPOE_SESSION:
       return pppoe(d, b, o, end);
     default:
-      return d.count(ETHER_UNSUPPORTED);
+      return d.count(isNotIp(type) ? ETHER_NOT_IP : ETHER_UNSUPPORTED);
   }
 }
 
@@ -107,5 +138,7 @@ export function pppoe(d: Layers, b: Uint8Array, o: number, end: number): void {
   const proto = u16be(b, o + 6);
   if (proto === 0x0021) return ipv4(d, b, o + 8, pEnd);
   if (proto === 0x0057) return ipv6(d, b, o + 8, pEnd);
-  return d.count(ETHER_UNSUPPORTED);
+  // RFC 1661 §2: 0x8000-0xbfff are network control protocols (IPCP ...), 0xc000 and up link
+  // control (LCP, PAP, CHAP): PPP's own talk, never IP.
+  return d.count(proto >= 0x8000 ? ETHER_NOT_IP : ETHER_UNSUPPORTED);
 }

@@ -51,6 +51,7 @@ export const IpProto = {
 
 export const Port = {
   DNS: 53,
+  HTTPS: 443,
   MDNS: 5353,
   LLMNR: 5355,
   VXLAN: 4789,

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { createRequire } from 'node:module';
 import type * as Stream from 'node:stream';
@@ -7,6 +7,7 @@ import { exitForSignal, KasmonError } from '../../errors.js';
 import { isPcapMagic, PcapParser, PCAP_GLOBAL_HEADER_LEN } from './pcap.js';
 import { isPcapngMagic, PcapngParser } from './pcapng.js';
 import type { RawFrame, RecordParser } from './frame.js';
+import { descriptorPath, deviceSource, fifoSource, kindOf, pipeFill, socketDescriptorSource, socketSource, type Fill, type Source } from './pipe.js';
 
 /**
  * Reads a capture file or stream ('-' = stdin) and hands every frame to `onFrame`,
@@ -27,9 +28,6 @@ export interface ReadResult {
   /** Set when the input was cut short or damaged part-way: what was read before counts. */
   damaged?: string;
 }
-
-/** Reads into buf[off, off + len): bytes read, 0 at end of input, -1 when the run was aborted while waiting. */
-type Fill = (buf: Uint8Array, off: number, len: number) => Promise<number>;
 
 /**
  * Regular files are opened and read synchronously: a page-cache read of 1 MiB costs less than
@@ -72,30 +70,7 @@ function stdinFill(signal: AbortSignal | undefined): Fill {
   // Creating process.stdin opens descriptor 0 in libuv, which makes it non-blocking; the stream
   // itself never reads (it starts paused and nothing resumes it).
   void process.stdin;
-  return pipeFill(0, signal);
-}
-
-/** Longest pause between two reads of an idle pipe: the most a packet waits to be read. */
-const IDLE_POLL_MS = 16;
-
-/** Non-blocking reads of a pipe or socket; while it is empty, waits (abortably) and tries again. */
-function pipeFill(fd: number, signal: AbortSignal | undefined): Fill {
-  let total = 0;
-  return async (buf, off, len) => {
-    for (let idle = 0; ; idle++) {
-      if (signal?.aborted) return -1;
-      try {
-        const n = readSync(fd, buf, off, len, null);
-        total += n;
-        return n;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EAGAIN') throw new KasmonError('ERR_INPUT_DAMAGED', `-: read failed after ${total} bytes (${code ?? (e as Error).message})`);
-      }
-      // Empty for now: give the event loop a turn (signals, output), then back off to IDLE_POLL_MS.
-      await new Promise<void>((r) => (idle === 0 ? setImmediate(r) : setTimeout(r, Math.min(IDLE_POLL_MS, 1 << (idle - 1)))));
-    }
-  };
+  return pipeFill(0, '-', signal);
 }
 
 /** Adapts a byte stream to `Fill`, keeping the part of a chunk that did not fit. */
@@ -148,25 +123,42 @@ export async function readCapture(
   onFrame: (f: RawFrame) => void,
   opts: ReadOptions = {},
 ): Promise<ReadResult> {
-  let fd: number | undefined;
-  let fill: Fill;
-  if (input === '-') {
-    fill = stdinFill(opts.signal);
-  } else {
-    try {
-      fd = openSync(input, 'r');
-      if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    } catch (e) {
-      if (fd !== undefined) closeSync(fd);
-      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new KasmonError('ERR_INPUT_UNREADABLE', `${input}: cannot read capture (${why}); check the path and permissions`);
-    }
-    fill = fileFill(fd);
-  }
+  const src: Source = input === '-' || descriptorPath(input) === 0 ? { fill: stdinFill(opts.signal), close: () => undefined } : await openPath(input, opts.signal);
   try {
-    return await readFrom(input, fill, onFrame, opts);
+    return await readFrom(input, src.fill, onFrame, opts);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    await src.close();
+  }
+}
+
+/**
+ * A path: a regular file (or block device) is read like a file; a FIFO, a Unix socket or a
+ * character device like a pipe on stdin (pipe.ts), never blocking in open(2).
+ */
+async function openPath(input: string, signal: AbortSignal | undefined): Promise<Source> {
+  const unreadable = (e: unknown): KasmonError => {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return new KasmonError('ERR_INPUT_UNREADABLE', `${input}: cannot read capture (${why}); check the path and permissions`);
+  };
+  let kind: ReturnType<typeof kindOf>;
+  try {
+    kind = kindOf(statSync(input));
+  } catch (e) {
+    throw unreadable(e);
+  }
+  if (kind === 'directory') throw unreadable(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+  try {
+    if (kind === 'fifo') return fifoSource(input, signal);
+    if (kind === 'device') return deviceSource(input, signal);
+    if (kind === 'socket') {
+      const fd = descriptorPath(input);
+      return fd !== undefined ? socketDescriptorSource(fd, input, signal) : await socketSource(input, signal);
+    }
+    const fd = openSync(input, 'r');
+    return { fill: fileFill(fd), close: () => closeSync(fd) };
+  } catch (e) {
+    if (e instanceof KasmonError) throw e;
+    throw unreadable(e);
   }
 }
 
@@ -209,6 +201,7 @@ async function readFrom(
         throw new KasmonError('ERR_INPUT_DAMAGED', `${input}: gzip stream damaged (${(e as Error).message})`);
       }
     };
+    innerFill.drains = fill.drains === true;
     fill = innerFill;
     buf = new Uint8Array(2 * READ_CHUNK);
     filled = await fillAtLeast(fill, buf, 0, PCAP_GLOBAL_HEADER_LEN);
@@ -218,7 +211,7 @@ async function readFrom(
     throw new KasmonError('ERR_INTERRUPTED', `${input}: ${sig} before any capture data arrived; nothing to report`, exitForSignal(sig));
   }
   if (filled === 0) {
-    throw new KasmonError('ERR_INPUT_NOT_CAPTURE', `${input}: empty ${input === '-' ? 'input' : 'file'}, not a pcap or pcapng capture`);
+    throw new KasmonError('ERR_INPUT_NOT_CAPTURE', `${input}: empty ${input === '-' || fill.drains === true ? 'input' : 'file'}, not a pcap or pcapng capture`);
   }
 
   let parser: RecordParser;
@@ -254,7 +247,8 @@ async function readFrom(
         await new Promise<void>((r) => setImmediate(r));
         lastTurn = performance.now();
       }
-      if (opts.signal?.aborted) break;
+      // A file stops here; a stream is drained first (its fill returns -1 once it is).
+      if (opts.signal?.aborted && fill.drains !== true) break;
       // Make room: move the unparsed tail to the front, and grow for a record that is
       // larger than the buffer (pcapng blocks up to MAX_BLOCK_BYTES).
       const tail = filled - pos;

@@ -1,0 +1,300 @@
+/**
+ * The command line as data: one table per command. Each table drives the parsing
+ * (node:util parseArgs, then checks this module makes: unknown options, missing or empty
+ * values, choices, repeats, positionals), the `--help` text (help.ts), the bash and zsh
+ * completion (completion.ts) and the man page kasmon.1 (manpage.ts, written at build time by
+ * tools/gen-cli-files.ts). A new command is a new table in COMMANDS plus its handler in
+ * main.ts (the handler map is typed by COMMANDS, so a table without a handler does not
+ * compile).
+ *
+ * Pure data and pure functions: no process globals, so the build tool and the tests load it
+ * without running anything.
+ */
+import { parseArgs } from 'node:util';
+import { EXIT } from '../errors.js';
+import { suggest } from '../config/yaml-reader.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * What a shell offers for a value: any file, a capture file (.pcap, .pcapng, .gz), a YAML
+ * file, a directory, a network interface, one of fixed words, or nothing (free text).
+ */
+export type Completion = 'file' | 'capture' | 'yaml' | 'dir' | 'interface' | 'none' | { readonly words: readonly string[] };
+
+export interface OptionSpec {
+  /** Long name, without the dashes. */
+  readonly name: string;
+  /** One-letter alias, without the dash. */
+  readonly short?: string;
+  readonly type: 'string' | 'boolean';
+  /** May be given more than once (values collect in order), e.g. `-i eth1 -i eth2`. */
+  readonly multiple?: boolean;
+  /** Placeholder for the value in help and man page (`FILE`, `NAME`). */
+  readonly arg?: string;
+  /** The only values accepted (they are also what completion offers). */
+  readonly choices?: readonly string[];
+  /** Used when the option is absent. */
+  readonly default?: string;
+  /** One line for `--help`. */
+  readonly help: string;
+  /** Further sentences for the man page. */
+  readonly more?: string;
+  /** Completion of the value (string options); default 'none', or the choices. */
+  readonly complete?: Completion;
+  /** What to say when the value is empty (`--observer ''`): how to fix it. */
+  readonly ifEmpty?: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  /** Positional arguments as the synopsis shows them (`<capture...|->`). */
+  readonly args: string;
+  /** One line: what the command does (help, man page, completion descriptions). */
+  readonly summary: string;
+  /** Paragraphs for the man page and `--help`. */
+  readonly description?: readonly string[];
+  readonly positionals: {
+    readonly min: number;
+    readonly max?: number;
+    readonly complete: Completion;
+    /** Said when fewer than `min` were given. */
+    readonly missing?: string;
+  };
+  readonly options: readonly OptionSpec[];
+  readonly examples?: ReadonlyArray<readonly [command: string, what: string]>;
+}
+
+// ─── shared options ──────────────────────────────────────────────────────────────────────
+
+const config = {
+  name: 'config',
+  type: 'string',
+  arg: 'FILE',
+  help: 'a YAML file laid over config/default.yaml (see config/example.yaml)',
+  more: 'Settings merge key by key; endpoint rules are added (a rule with the same id replaces the default one). Check a file with kasmon check-config FILE.',
+  complete: 'yaml',
+  ifEmpty: 'name a YAML file, or leave --config out to use the defaults',
+} as const satisfies OptionSpec;
+
+export const HELP_OPTION = { name: 'help', short: 'h', type: 'boolean', help: 'show this help and exit' } as const satisfies OptionSpec;
+
+// ─── the commands ────────────────────────────────────────────────────────────────────────
+
+export const REPLAY = {
+  name: 'replay',
+  args: '<capture...|->',
+  summary: 'analyse pcap/pcapng captures (or stdin) and print the per-client report',
+  description: [
+    'Reads each capture in turn (classic pcap, pcapng, either gzipped; "-" is standard input, a pipe from tcpdump -U -w - for example), decodes the hostnames in DNS, TLS, HTTP and QUIC, matches them against the Kaspersky endpoint rules and prints, per client, what it contacted before and after the cutoff. Time is packet time.',
+    'The report opens with what could not be decoded, in words, when that is a large part of the input (an unsupported link type, named by number and name; an unknown encapsulation; frames cut by the snap length; QUIC versions kasmon cannot decrypt), then a coverage line: frames decoded out of frames read.',
+    'A path that is a FIFO, a Unix socket or a character device is read like a pipe on standard input, and never waits in open(2) for a writer. On SIGINT or SIGTERM kasmon reads what a pipe still holds (until it has been empty for 0.25 s, 2 s at most), writes the report and alerts for what was read, and exits 130 or 143.',
+  ],
+  positionals: { min: 1, complete: 'capture', missing: 'replay needs at least one capture file (or - for stdin)' },
+  options: [
+    config,
+    {
+      name: 'format',
+      type: 'string',
+      arg: 'FORMAT',
+      choices: ['table', 'json'],
+      default: 'table',
+      help: 'report format: table or json',
+    },
+    {
+      name: 'alerts',
+      type: 'string',
+      arg: 'FILE|-',
+      help: 'write ECS alert events (NDJSON) to FILE, or to stdout with - (the report then goes to stderr)',
+      more: 'FILE is truncated first, so kasmon refuses a FILE that is one of the inputs, holds a capture, or is named like one (.pcap, .pcapng).',
+      complete: 'file',
+      ifEmpty: 'name a file, or - for stdout',
+    },
+    {
+      name: 'cutoff',
+      type: 'string',
+      arg: 'TIMESTAMP',
+      help: 'override the cutoff: ISO 8601 with a zone, e.g. 2024-09-29T00:00:00-04:00',
+      more: 'Packet times are compared to the microsecond: digits beyond the sixth of the fraction are dropped, with a notice on stderr, and a packet in that microsecond counts as after the cutoff. The offset must lie within -14:00..+14:00.',
+      ifEmpty: 'give a time like 2024-09-29T04:00:00Z, or leave --cutoff out to use the config\'s',
+    },
+    {
+      name: 'observer',
+      type: 'string',
+      arg: 'NAME',
+      help: 'sensor name in alerts and the report (default: the config\'s, else the host name)',
+      ifEmpty: 'give a sensor name, or leave --observer out to use the config\'s (else the host name)',
+    },
+    {
+      name: 'fail-on-alert',
+      type: 'boolean',
+      help: 'exit 4 when any client contacted Kaspersky at or after the cutoff',
+    },
+  ],
+  examples: [
+    ['kasmon replay capture.pcap', 'the per-client report as a table'],
+    ['kasmon replay --format json --alerts alerts.ndjson a.pcap b.pcapng.gz', 'JSON report, alert events to a file'],
+    ["tcpdump -i eth0 -U -w - 'port 53 or tcp or udp port 443' | kasmon replay -", 'live, from a pipe; Ctrl-C prints the report'],
+  ],
+} as const satisfies CommandSpec;
+
+export const NAMES = {
+  name: 'names',
+  args: '<capture...|->',
+  summary: 'print every hostname observation as one JSON object per line',
+  description: [
+    'The observation stream, in capture order: ts, frame, kind (dns_query, dns_answer, tls_sni, http_host, quic_sni), name, src, dst, sport, dport and optional extras. Inputs as for replay.',
+  ],
+  positionals: { min: 1, complete: 'capture', missing: 'names needs at least one capture file (or - for stdin)' },
+  options: [
+    { ...config, help: 'a YAML file laid over config/default.yaml (names reads only dns.ports from it)' },
+    { name: 'stats', type: 'boolean', help: 'print decode issues and the reasons names were not recovered to stderr' },
+  ],
+  examples: [['kasmon names capture.pcap | jq -r .name | sort | uniq -c', 'count the names in a capture']],
+} as const satisfies CommandSpec;
+
+export const CHECK_CONFIG = {
+  name: 'check-config',
+  args: '[file]',
+  summary: 'validate a config file and print the effective settings',
+  description: [
+    'Reports every problem of the file at once (file:line: field: what is wrong and how to fix it) and exits 2, or prints the effective settings (the file laid over the defaults).',
+  ],
+  positionals: { min: 0, max: 1, complete: 'yaml' },
+  options: [],
+  examples: [
+    ['kasmon check-config config/example.yaml', 'validate a file, show what it changes'],
+  ],
+} as const satisfies CommandSpec;
+
+export const COMPLETION = {
+  name: 'completion',
+  args: '<bash|zsh>',
+  summary: 'print a shell completion script',
+  description: [
+    'bash: source <(kasmon completion bash), or save it as /usr/share/bash-completion/completions/kasmon. zsh: kasmon completion zsh > "${fpath[1]}/_kasmon". The package also ships both under dist/completion/.',
+  ],
+  positionals: { min: 1, max: 1, complete: { words: ['bash', 'zsh'] }, missing: 'completion needs a shell: bash or zsh' },
+  options: [],
+} as const satisfies CommandSpec;
+
+/** Every command, in the order help lists them. */
+export const COMMANDS = [REPLAY, NAMES, CHECK_CONFIG, COMPLETION] as const;
+export type CommandName = (typeof COMMANDS)[number]['name'];
+
+/** Options of `kasmon` itself (before a command). */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  HELP_OPTION,
+  { name: 'version', type: 'boolean', help: 'print the version and exit' },
+];
+
+/** The exit codes every command shares; help, man page and README say the same. */
+export const EXIT_CODES: ReadonlyArray<readonly [code: string, meaning: string]> = [
+  [String(EXIT.ok), 'done (also when Kaspersky traffic was found, unless --fail-on-alert)'],
+  [String(EXIT.runtime), 'an output could not be written, or an internal error'],
+  [String(EXIT.usage), 'usage error, bad config, an output that would overwrite an input or a capture, or an input that is not a readable capture (the others are still processed and reported)'],
+  [String(EXIT.damaged), 'an input was cut short or damaged part-way: what came before was processed and reported'],
+  [String(EXIT.alert), '--fail-on-alert and post-cutoff Kaspersky traffic was found (wins over 2, 3 and 5)'],
+  [String(EXIT.undecodable), 'frames were read but not one could be decoded (a link type or encapsulation kasmon does not support): nothing was analysed'],
+  ['130, 143', 'interrupted by SIGINT, SIGTERM: the report and alerts for what was read are still written'],
+];
+
+export function commandNamed(name: string | undefined): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+// ─── parsed values, typed by the table ───────────────────────────────────────────────────
+
+type ValueOf<O extends OptionSpec> = O['type'] extends 'boolean'
+  ? boolean
+  : O extends { readonly multiple: true }
+    ? string[]
+    : O extends { readonly default: string }
+      ? string
+      : string | undefined;
+
+/** `{ format: string; alerts: string | undefined; 'fail-on-alert': boolean; ... }` for a table. */
+export type Values<C extends CommandSpec> = { [O in C['options'][number] as O['name']]: ValueOf<O> };
+
+export interface Parsed<C extends CommandSpec> {
+  readonly values: Values<C>;
+  readonly positionals: string[];
+}
+
+/** `-h`/`--help` anywhere before a `--`. */
+export function wantsHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+const display = (o: OptionSpec): string => `--${o.name}`;
+
+/**
+ * Parses `args` (what follows the command name) by the command's table. Every mistake is a
+ * UsageError with one line that names the option and the fix.
+ */
+export function parseCommand<C extends CommandSpec>(spec: C, args: readonly string[]): Parsed<C> {
+  const all = [...spec.options, HELP_OPTION];
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const o of all) options[o.name] = { type: o.type, multiple: true, ...(o.short !== undefined ? { short: o.short } : {}) };
+  const { tokens } = parseArgs({ args: [...args], options, allowPositionals: true, strict: false, tokens: true });
+  const byName = new Map(all.map((o) => [o.name, o]));
+  const values: Record<string, string | boolean | string[] | undefined> = {};
+  const positionals: string[] = [];
+  const cmd = spec.name;
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
+      continue;
+    }
+    if (t.kind !== 'option') continue;
+    const o = byName.get(t.name);
+    if (o === undefined) {
+      const hint = suggest(t.name, all.map((x) => x.name));
+      const dym = hint !== undefined ? `did you mean --${hint}? ` : '';
+      const known = spec.options.length > 0 ? `${cmd} takes ${spec.options.map(display).join(', ')}` : `${cmd} takes no options`;
+      throw new UsageError(`unknown option ${t.rawName} for ${cmd}; ${dym}${known}`, spec.name);
+    }
+    if (o.type === 'boolean') {
+      if (t.value !== undefined) throw new UsageError(`${display(o)} takes no value (got "${t.value}")`, spec.name);
+      values[o.name] = true;
+      continue;
+    }
+    const what = o.arg ?? 'a value';
+    if (t.value === undefined) throw new UsageError(`${display(o)} needs ${what}`, spec.name);
+    if (!t.inlineValue && t.value.startsWith('-') && t.value !== '-') {
+      throw new UsageError(`${display(o)} needs ${what}, but the next argument is the option ${t.value}`, spec.name);
+    }
+    if (t.value.trim() === '') throw new UsageError(`${display(o)} is empty; ${o.ifEmpty ?? `give ${what}`}`, spec.name);
+    if (o.choices !== undefined && !o.choices.includes(t.value)) {
+      const looksLikeFile = /[./]/.test(t.value);
+      const after = looksLikeFile ? ` ("${t.value}" looks like a file: put ${o.arg ?? 'the value'} right after ${display(o)})` : '';
+      throw new UsageError(`${display(o)} "${t.value}" is not one of ${o.choices.join(', ')}${after}`, spec.name);
+    }
+    const prev = values[o.name];
+    if (o.multiple === true) values[o.name] = [...((prev as string[] | undefined) ?? []), t.value];
+    else if (prev !== undefined) throw new UsageError(`${display(o)} is given twice ("${String(prev)}", "${t.value}"); give it once`, spec.name);
+    else values[o.name] = t.value;
+  }
+  for (const o of spec.options) {
+    if (values[o.name] !== undefined) continue;
+    values[o.name] = o.type === 'boolean' ? false : o.multiple === true ? [] : o.default;
+  }
+  const p = spec.positionals;
+  if (positionals.length < p.min) {
+    throw new UsageError(p.missing ?? `${cmd} needs ${p.min === 1 ? 'an argument' : `${p.min} arguments`}: ${spec.args}`, spec.name);
+  }
+  if (p.max !== undefined && positionals.length > p.max) {
+    const extra = positionals.slice(p.max).join(' ');
+    throw new UsageError(`${cmd} takes at most ${p.max === 1 ? 'one argument' : `${p.max} arguments`} (${spec.args}); unexpected: ${extra}`, spec.name);
+  }
+  if (p.max === 1 && typeof p.complete === 'object') {
+    const v = positionals[0];
+    if (v !== undefined && !p.complete.words.includes(v)) {
+      throw new UsageError(`${cmd}: "${v}" is not one of ${p.complete.words.join(', ')}`, spec.name);
+    }
+  }
+  return { values: values as Values<C>, positionals };
+}
