@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DECODER_BUG } from '../../src/capture/decoder.js';
 import { IPV4_BAD_IHL, IPV4_BAD_LENGTH, IPV4_BAD_VERSION, IPV4_FRAGMENT_CUT, IPV4_TRUNCATED, IPV6_EXT_TRUNCATED, IPV6_FRAGMENT_CUT, IPV6_TRUNCATED, IP_PROTO_SKIPPED, UDP_BAD_LENGTH, UDP_TRUNCATED } from '../../src/capture/packet/ip.js';
-import { ETHER_NOT_IP, ETHER_UNSUPPORTED, LINK_TRUNCATED, LINK_UNSUPPORTED, MPLS_TRUNCATED, PPPOE_TRUNCATED } from '../../src/capture/packet/link.js';
+import { ETHER_NOT_IP, LINK_TRUNCATED, LINK_UNSUPPORTED, MPLS_TRUNCATED, PPPOE_TRUNCATED } from '../../src/capture/packet/link.js';
 import { MAX_ENCAP_DEPTH, TUNNEL_TOO_DEEP, TUNNEL_TRUNCATED, TUNNEL_UNSUPPORTED } from '../../src/capture/packet/tunnels.js';
 import { TCP_BAD_OFFSET, TCP_TRUNCATED } from '../../src/capture/tcp/streams.js';
 import { DNS_TRUNCATED_HEADER } from '../../src/capture/app/dns.js';

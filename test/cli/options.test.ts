@@ -79,7 +79,7 @@ describe('parseCommand', () => {
 });
 
 describe('one table drives help, completion and the man page', () => {
-  const all = [...COMMANDS, MONITOR];
+  const all: CommandSpec[] = [...COMMANDS, MONITOR];
   test.for(all.map((c) => [c.name, c] as const))('%s', ([, c]) => {
     const help = commandHelp(c);
     const bash = bashCompletion(all);

@@ -96,7 +96,7 @@ describe("the README's commands", () => {
     expect(r.stdout.length + r.stderr.length).toBeGreaterThan(0);
   });
 
-  test.for(live.map((l) => [l.command, l] as const))('%s: Ctrl-C loses nothing tcpdump captured', async ([, l]) => {
+  test.for(live.map((l) => [l.command, l] as const))('%s: Ctrl-C loses nothing tcpdump captured', { timeout: 40_000 }, async ([, l]) => {
     const names = ['dnl-01.geo.kaspersky.com', 'ksn-a-geo.kaspersky-labs.com', 'example.org', 'dnl-02.geo.kaspersky.com', 'activation-v2.kaspersky.com'];
     // detached: the pipeline gets its own process group, which a Ctrl-C signals as a whole.
     const child = spawn('ip', ['netns', 'exec', NS, 'bash', '-c', l.command], { cwd: tmp, env: { ...process.env, PATH }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -133,5 +133,5 @@ describe("the README's commands", () => {
     expect(out).toContain('CLIENTS CONTACTING KASPERSKY');
     expect(err).toContain('kasmon: SIGINT: stopping');
     expect(err).not.toContain('before any capture data arrived');
-  }, 40_000);
+  });
 });

@@ -92,7 +92,7 @@ describe('a FIFO given as a path', () => {
   test.for([
     ['SIGTERM', 143],
     ['SIGINT', 130],
-  ] as const)('no writer ever opens it: %s stops kasmon at once (exit %i), one line', async ([sig, want]) => {
+  ] as const)('no writer ever opens it: %s stops kasmon at once (exit %i), one line', { timeout: 20_000 }, async ([sig, want]) => {
     const fifo = mkfifo(`empty-${sig}`);
     const run = start(['replay', fifo]);
     // kasmon has the FIFO open (not blocked in open(2) waiting for a writer, which never comes).
@@ -101,7 +101,7 @@ describe('a FIFO given as a path', () => {
     expect(code).toBe(want);
     expect(ms).toBeLessThan(2_000);
     expect(run.err()).toMatch(new RegExp(`kasmon: .*empty-${sig}: ${sig} before any capture data arrived; nothing to report\\n$`));
-  }, 20_000);
+  });
 
   test('a writer that sends a capture and idles: SIGTERM gives the report at once, exit 143', async () => {
     const fifo = mkfifo('idle');
