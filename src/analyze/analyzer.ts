@@ -37,6 +37,8 @@ export class Analyzer {
   alertsRaised = 0;
   /** Post-cutoff contacts folded into a later alert (or never repeated). */
   alertsSuppressed = 0;
+  /** Alerts raised by category (CATEGORIES index) × severity (SEVERITIES index): index c * 4 + s. */
+  readonly alertCounts = new Array<number>(CATEGORIES.length * 4).fill(0);
   /** The latest judged time of a match, per category (µs; NaN: none). */
   readonly lastMatchMicros = new Array<number>(CATEGORIES.length).fill(Number.NaN);
   /** By (kind, category, phase) as a small integer: no string or Map lookup per observation. */
@@ -90,6 +92,7 @@ export class Analyzer {
     cat.folded = 0;
     state.alerts++;
     this.alertsRaised++;
+    this.alertCounts[ci * 4 + m.severityRank]!++;
     this.hooks.onAlert?.(
       { client, category: m.category, severity: m.severity, match: m, obs: o, at, time, suppressed, countAfter: cat.after, sequence: cat.sequence },
       state,

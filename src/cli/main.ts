@@ -2,6 +2,7 @@ import { EXIT, KasmonError } from '../errors.js';
 import { checkConfig } from './check-config.js';
 import { bashCompletion, zshCompletion } from './completion.js';
 import { commandHelp, mainHelp } from './help.js';
+import { monitor } from './monitor.js';
 import { names } from './names.js';
 import { commandNamed, COMPLETION, parseCommand, wantsHelp, type CommandName } from './options.js';
 import { replay } from './replay.js';
@@ -12,6 +13,7 @@ import { version } from './version.js';
 const HANDLERS: Record<CommandName, (args: string[]) => Promise<number> | number> = {
   replay,
   names,
+  monitor,
   'check-config': checkConfig,
   completion: (args) => {
     const { positionals } = parseCommand(COMPLETION, args);

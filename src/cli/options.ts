@@ -166,6 +166,63 @@ export const CHECK_CONFIG = {
   ],
 } as const satisfies CommandSpec;
 
+export const MONITOR = {
+  name: 'monitor',
+  args: '(-i IFACE ... | --read FILE|-)',
+  summary: 'run as a live sensor: capture, analyse, serve /metrics and the API, alert',
+  description: [
+    'Captures on each interface with a tcpdump child (tcpdump -i IFACE -w - -U -n -s SNAP -B KIB [-Z USER] FILTER; the default filter lets the kernel drop what cannot carry a name), or reads one capture stream with --read. Client state ages on wall time; decisions (cutoff, suppression) stay on packet time. If tcpdump exits or cannot start, kasmon logs why and restarts it with capped exponential backoff; /readyz says not ready meanwhile.',
+    'Serves GET /metrics (Prometheus text or OpenMetrics), /healthz, /readyz, /api/v1/clients, /api/v1/clients/IP, /api/v1/alerts and /api/v1/status. SIGHUP reloads the config (a bad file keeps the old one, every error is logged) and reopens the --alerts file; SIGINT and SIGTERM stop tcpdump, write a final checkpoint and exit 0. Logs are JSON lines on stderr.',
+  ],
+  positionals: { min: 0, max: 0, complete: 'none' },
+  options: [
+    {
+      name: 'interface',
+      short: 'i',
+      type: 'string',
+      multiple: true,
+      arg: 'IFACE',
+      help: 'capture on IFACE (repeat for several: -i eth1 -i eth2)',
+      complete: 'interface',
+      ifEmpty: 'name an interface, like eth1',
+    },
+    {
+      name: 'read',
+      type: 'string',
+      arg: 'FILE|-',
+      help: 'read one pcap/pcapng stream instead of capturing (- = stdin, e.g. ssh sensor tcpdump -U -w - | kasmon monitor --read -)',
+      complete: 'capture',
+      ifEmpty: 'name a capture file, or - for stdin',
+    },
+    config,
+    {
+      name: 'observer',
+      type: 'string',
+      arg: 'NAME',
+      help: "sensor name in alerts, metrics and the API (default: the config's, else the host name)",
+      ifEmpty: "give a sensor name, or leave --observer out to use the config's (else the host name)",
+    },
+    { name: 'listen', type: 'string', arg: 'HOST:PORT', help: 'HTTP listen address (default: monitor.listen, 127.0.0.1:20929)', ifEmpty: 'give HOST:PORT, like 127.0.0.1:20929' },
+    { name: 'state-dir', type: 'string', arg: 'DIR', help: 'checkpoint client and alert state here (default: monitor.state_dir)', complete: 'dir', ifEmpty: 'name a directory' },
+    { name: 'filter', type: 'string', arg: 'BPF', help: 'capture filter to use instead of the default (README "The capture filter")', ifEmpty: "give a BPF expression, or leave --filter out for the default" },
+    { name: 'filter-add', type: 'string', arg: 'BPF', help: 'a BPF expression ORed onto the filter in force', ifEmpty: 'give a BPF expression' },
+    {
+      name: 'alerts',
+      type: 'string',
+      arg: 'FILE|-',
+      help: 'append ECS alert events (NDJSON) to FILE (reopened on SIGHUP, for logrotate), or write them to stdout with -',
+      complete: 'file',
+      ifEmpty: 'name a file, or - for stdout',
+    },
+    { name: 'api-token-file', type: 'string', arg: 'FILE', help: 'require Authorization: Bearer <token from FILE> on everything but /healthz', complete: 'file', ifEmpty: 'name the token file' },
+    { name: 'log-level', type: 'string', arg: 'LEVEL', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', help: 'log level (JSON lines on stderr)' },
+  ],
+  examples: [
+    ['kasmon monitor -i eth1 --state-dir /var/lib/kasmon', 'a sensor on one span port, state kept across restarts'],
+    ['curl -s 127.0.0.1:20929/api/v1/clients?after_cutoff=true', 'who still contacts Kaspersky'],
+  ],
+} as const satisfies CommandSpec;
+
 export const COMPLETION = {
   name: 'completion',
   args: '<bash|zsh>',
@@ -178,7 +235,7 @@ export const COMPLETION = {
 } as const satisfies CommandSpec;
 
 /** Every command, in the order help lists them. */
-export const COMMANDS = [REPLAY, NAMES, CHECK_CONFIG, COMPLETION] as const;
+export const COMMANDS = [REPLAY, NAMES, MONITOR, CHECK_CONFIG, COMPLETION] as const;
 export type CommandName = (typeof COMMANDS)[number]['name'];
 
 /** Options of `kasmon` itself (before a command). */

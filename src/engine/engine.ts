@@ -101,6 +101,7 @@ export class Engine {
   private age = 0;
   private lastSweep = 0;
   private lastFrameWallMs = 0;
+  private framesAtTick = 0;
   private readonly wallStartMs: number | undefined;
 
   constructor(
@@ -146,8 +147,6 @@ export class Engine {
         this.lastSweep = this.age;
         this.decoder.expire(this.age);
       }
-    } else {
-      this.lastFrameWallMs = performance.now();
     }
     this.decoder.onFrame(f, this.age);
   }
@@ -159,6 +158,12 @@ export class Engine {
    */
   tick(wallMs: number = performance.now()): void {
     if (this.opts.ageing !== 'wall') return;
+    // Frames since the last tick: the wall clock is read once a tick, not once a frame.
+    const frames = this.decoder.stats.frames;
+    if (frames !== this.framesAtTick) {
+      this.framesAtTick = frames;
+      this.lastFrameWallMs = wallMs;
+    }
     this.age = Math.max(this.age, Math.round((wallMs - (this.wallStartMs ?? 0)) * 1000));
     this.decoder.expire(this.age);
     const idle = this.opts.limits.clientIdleMicros;

@@ -20,13 +20,17 @@ export class NdjsonSink {
   written = 0;
   lost = 0;
 
-  constructor(readonly target: string) {
+  /** `flags`: 'w' truncates (a replay's alerts file), 'a' appends (a sensor's, reopened after logrotate). */
+  constructor(
+    readonly target: string,
+    flags: 'w' | 'a' = 'w',
+  ) {
     if (target === '-') {
       this.out = process.stdout;
     } else {
       let fd: number;
       try {
-        fd = openSync(target, 'w');
+        fd = openSync(target, flags);
       } catch (e) {
         const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
         throw new KasmonError('ERR_OUTPUT', `${target}: cannot open for writing (${why}); check the directory exists and is writable`);

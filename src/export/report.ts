@@ -117,8 +117,8 @@ export function clientReport(c: ClientState, observer: string): ClientReport {
   };
 }
 
-/** Clients with post-cutoff contact first (most severe first), then by contacts after the cutoff, then by address. */
-function byConcern(a: ClientState, b: ClientState): number {
+/** Report order: clients with post-cutoff contact first (most severe first), then by contacts after the cutoff, then by address. */
+export function byConcern(a: ClientState, b: ClientState): number {
   const sa = a.severityAfterRank < 0 ? 9 : a.severityAfterRank;
   const sb = b.severityAfterRank < 0 ? 9 : b.severityAfterRank;
   if (sa !== sb) return sa - sb;

@@ -63,7 +63,7 @@ describe('completion scripts', () => {
   }
 
   test.for([
-    ['kasmon ', ['--help', '--version', '-h', 'check-config', 'completion', 'names', 'replay']],
+    ['kasmon ', ['--help', '--version', '-h', 'check-config', 'completion', 'monitor', 'names', 'replay']],
     ['kasmon re', ['replay']],
     ['kasmon replay --fo', ['--format']],
     ['kasmon replay --format ', ['json', 'table']],
@@ -77,7 +77,7 @@ describe('completion scripts', () => {
   });
 
   test.for([
-    ['kasmon ', ['check-config', 'completion', 'names', 'replay']],
+    ['kasmon ', ['check-config', 'completion', 'monitor', 'names', 'replay']],
     ['kasmon replay --fo', ['--format']],
     ['kasmon replay --format ', ['json', 'table']],
     ['kasmon replay ', ['a.pcap', 'b.pcapng.gz', 'sub']],
