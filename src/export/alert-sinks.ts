@@ -75,9 +75,13 @@ export class NdjsonAlertSink implements AlertSink {
   private sink: NdjsonSink;
   private lastSuccessMs: number | undefined;
 
-  constructor(readonly target: string) {
+  /** A sensor appends (`a`): its alert log outlives a restart. */
+  constructor(
+    readonly target: string,
+    flags: 'w' | 'a' = 'a',
+  ) {
     this.name = `ndjson:${target}`;
-    this.sink = new NdjsonSink(target);
+    this.sink = new NdjsonSink(target, flags);
   }
 
   offer(event: AlertEvent): void {
