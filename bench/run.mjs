@@ -35,7 +35,7 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
 const OUT = path.join(BENCH, 'out');
 let CLI = path.join(ROOT, 'dist', 'cli.js');
-const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0';
+const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0,g';
 const TSHARK_FIELDS = ['dns.qry.name', 'tls.handshake.extensions_server_name', 'http.host'];
 
 const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
@@ -320,6 +320,34 @@ async function runLines(file, meta, opts, big) {
   return { results: out, namesCheck, nodeStartup };
 }
 
+/**
+ * Line g (bench/sensor.mjs): tcpreplay onto a veth watched by `kasmon monitor -i` through real
+ * tcpdump; the highest rate with no kernel drops and every name reported. Needs root and
+ * tcpreplay; says why when it cannot run.
+ */
+function sensorLine(file) {
+  const why = process.getuid?.() !== 0 ? 'needs root (veth, tcpdump)' : !which('tcpreplay') ? 'tcpreplay not installed (Debian tcpreplay)' : !fs.existsSync(CLI) ? 'kasmon: not built yet' : undefined;
+  if (why) {
+    console.log(`g: sensor line skipped: ${why}`);
+    return { skipped: why };
+  }
+  console.log('g: sensor: tcpreplay onto a veth, kasmon monitor -i on the other end ...');
+  const r = spawnSync(process.execPath, [path.join(BENCH, 'sensor.mjs'), file, '--cli', CLI], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    console.log(`g: failed: ${r.stderr.split('\n').slice(0, 3).join(' | ')}`);
+    return { failed: r.stderr };
+  }
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  const b = out.best;
+  if (!b) console.log('g: no rate passed (drops or lost names in every trial)');
+  else {
+    console.log(`g: sensor: ${fmtInt(b.pps)} packets/s = ${b.mbps.toFixed(0)} Mbit/s of the original traffic (tcpreplay ${b.rate}) with 0 kernel drops ` +
+      `and every name reported; tcpdump passed ${fmtInt(b.received)} of ${fmtInt(out.packets)} packets (the default filter); CPU over ${b.wall.toFixed(2)} s: ` +
+      `kasmon ${b.cpu.kasmon.toFixed(2)} s, tcpdump ${b.cpu.tcpdump.toFixed(2)} s` + (b.rate === '--topspeed' ? ' (tcpreplay\'s top speed: the sensor was not the limit)' : ''));
+  }
+  return out;
+}
+
 function printTable(file, meta, opts, results) {
   const pin = pinCpu !== null ? `pinned to CPU ${pinCpu}` : 'not pinned';
   console.log(`\n${path.relative(ROOT, file)}: ${fmtInt(meta.packets)} packets, ${(meta.bytes / 1e6).toFixed(1)} MB; ` +
@@ -465,6 +493,7 @@ async function main() {
       console.log(`note: node start-up (node -e 0: ${nodeStartup.toFixed(3)} s) is inside every node line's wall time; without it: ` +
         nodeLines.map((r) => `${r.id} ${fmtInt(r.ppsExStartup)}`).join(', ') + ' packets/s.');
     }
+    const sensor = opts.only.has('g') ? sensorLine(file) : undefined;
     const e = results.find((r) => r.id === 'e');
     if (e?.ok) {
       const what = e.packets < meta.packets ? `the first ${fmtInt(e.packets)} packets only (-c ${e.packets}; --tshark-packets 0 for the whole file)` : 'the whole file';
@@ -478,7 +507,7 @@ async function main() {
       runs: opts.runs, tsharkRuns: opts.tsharkRuns,
       results: results.map(({ id, label, cmd, packets, bytes, walls, rssKiB, ok, note, best, pps, mbps, peakRssMiB, startup, ppsExStartup, lags }) =>
         ({ id, label, cmd, ok, note: note || undefined, packets, bytes, walls, best, pps, mbps, rssKiB, peakRssMiB, startup, ppsExStartup, lags })),
-      ratios, oneCore: fit, namesCheck, nodeStartup,
+      ratios, oneCore: fit, namesCheck, nodeStartup, sensor,
     };
   }
   if (opts.json) {
