@@ -49,9 +49,11 @@ const sh = (args: string[]): void => {
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
 };
 const live = lines.filter((l) => /\btcpdump -i eth0\b/.test(l.command));
+/** `kasmon monitor` lines run until stopped: they run in the namespace (its own loopback, and an eth1). */
+const sensors = lines.filter((l) => /^kasmon monitor\b/.test(l.command));
 
 beforeAll(() => {
-  if (live.length === 0) return;
+  if (live.length === 0 && sensors.length === 0) return;
   sh(['netns', 'add', NS]);
   sh(['netns', 'add', PEER]);
   sh(['link', 'add', `kra${ID}`, 'type', 'veth', 'peer', 'name', `krb${ID}`]);
@@ -63,6 +65,9 @@ beforeAll(() => {
   sh(['-n', NS, 'link', 'set', 'lo', 'up']);
   sh(['-n', PEER, 'addr', 'add', '198.18.0.2/24', 'dev', `krb${ID}`]);
   sh(['-n', PEER, 'link', 'set', `krb${ID}`, 'up']);
+  sh(['-n', NS, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1p']);
+  sh(['-n', NS, 'link', 'set', 'eth1p', 'up']);
+  sh(['-n', NS, 'link', 'set', 'eth1', 'up']);
 });
 afterAll(() => {
   spawnSync('ip', ['netns', 'del', NS]);
@@ -87,7 +92,29 @@ describe("the README's commands", () => {
     expect(live[0]!.command).toMatch(/tcpdump -i eth0 -U -w - .*\| kasmon replay -$/);
   });
 
-  test.for(lines.filter((l) => !live.includes(l)).map((l) => [l.command, l] as const))('%s', ([, l]) => {
+  test.for(sensors.map((l) => [l.command, l] as const))('%s: serves /healthz and /metrics, stops cleanly on SIGTERM', { timeout: 40_000 }, async ([, l]) => {
+    const child = spawn('ip', ['netns', 'exec', NS, 'bash', '-c', `exec ${l.command}`], { cwd: tmp, env: { ...process.env, PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const done = new Promise<number | null>((r) => child.on('close', r));
+    const get = (path: string): string => spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sf', '--max-time', '2', `http://127.0.0.1:20929${path}`], { encoding: 'utf8' }).stdout;
+    try {
+      const t0 = Date.now();
+      while (!get('/healthz').includes('ok')) {
+        if (Date.now() - t0 > 15_000 || child.exitCode !== null) throw new Error(`kasmon monitor did not come up: ${err}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(get('/metrics')).toMatch(/^kasmon_build_info\{/m);
+      child.kill('SIGTERM');
+      expect(await Promise.race([done, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))])).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(err).toMatch(/"msg":"sensor started"/);
+    expect(err).toMatch(/"msg":"stopped"/);
+  });
+
+  test.for(lines.filter((l) => !live.includes(l) && !sensors.includes(l)).map((l) => [l.command, l] as const))('%s', ([, l]) => {
     // A sourced script is checked by what it defines.
     const script = l.command.startsWith('source ') ? `${l.command} && complete -p kasmon` : l.command;
     const r = spawnSync('bash', ['-c', script], { cwd: tmp, encoding: 'utf8', env: { ...process.env, PATH }, timeout: 30_000 });
