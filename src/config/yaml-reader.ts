@@ -11,7 +11,7 @@ import { KasmonError } from '../errors.js';
 
 // ─── yaml, loaded on first use ───────────────────────────────────────────────────────────
 
-// `yaml` takes ~40 ms to import, and the default config usually comes from the snapshot, so
+// `yaml` is slow to import (README, "Dependency notes"), and the default config usually comes from the snapshot, so
 // it is loaded only when YAML text is parsed. parseConfig is synchronous, hence require (the
 // package ships a CommonJS build for node).
 let yamlModule: typeof Yaml | undefined;

@@ -10,8 +10,8 @@ import { newRawFrame, type RawFrame, type RecordParser } from './frame.js';
  * magic 0xa1b2c3d4 = microseconds, 0xa1b23c4d = nanoseconds.
  *
  * Hand-written rather than pcap-parser: pcap-parser has no nanosecond magic, emits one
- * event and one Buffer per record, and walked 7x slower in `npm run bench` (0.92 M vs 6.6 M
- * records/s; README, "Dependency notes").
+ * event and one Buffer per record, and walks several times slower (`npm run bench`, lines a
+ * and b; README, "Dependency notes").
  */
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;

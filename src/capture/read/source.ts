@@ -50,8 +50,8 @@ export const YIELD_EVERY_MS = 10;
  * Standard input. A file redirected onto it (`kasmon replay - < capture.pcap`) is read like
  * any file. A pipe or socket (`tcpdump -w - | kasmon replay -`) is read with readSync straight
  * into the capture buffer, after process.stdin has put the descriptor in non-blocking mode:
- * process.stdin's stream hands over one 64 KiB Buffer per promise and made the pipe 2.5-3x
- * slower than the same file (bench/README.md). Reads on libuv's thread pool move raw bytes
+ * process.stdin's stream hands over one 64 KiB Buffer per promise and made the pipe several
+ * times slower than the same file (bench/README.md, line c4). Reads on libuv's thread pool move raw bytes
  * about as fast, but one blocked on an idle pipe can be neither cancelled nor outlived: libuv
  * joins its threads at exit, so SIGTERM would hang until the next packet.
  */
