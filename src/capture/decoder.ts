@@ -157,13 +157,17 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   }
 
   /**
-   * One captured frame. `now` is the ageing time (µs, engine/clock.ts) that idle timeouts of
-   * the state it creates or touches run on; the frame's own time goes into observations.
+   * Ageing time (µs, engine/clock.ts): what idle timeouts of the state the next frames create
+   * or touch run on. Set by the engine when it moves (a field, not an argument: the per-frame
+   * call passes no boxed double).
    */
-  onFrame(f: RawFrame, now: number): void {
+  now = 0;
+
+  /** One captured frame; its own time goes into observations, `now` stamps the state it touches. */
+  onFrame(f: RawFrame): void {
     this.stats.frames++;
     this.stats.bytes += f.caplen;
-    this.ctx.reset(f, now);
+    this.ctx.reset(f, this.now);
     this.lastIssue = undefined;
     try {
       link(this, f.buf, f.off, f.off + f.caplen, f.linktype);

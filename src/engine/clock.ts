@@ -60,8 +60,12 @@ export class NetworkClock {
     return this.held === this.held; // not NaN
   }
 
-  /** Takes the next packet's time (µs); returns Tick bits. */
-  observe(ts: number): number {
+  /**
+   * Takes the next packet's time, as the capture gives it (seconds and nanoseconds: small
+   * integers, so the per-frame call passes no boxed double); returns Tick bits.
+   */
+  observe(sec: number, nsec: number): number {
+    const ts = sec * 1_000_000 + Math.floor(nsec / 1000);
     const now = this.now;
     if (now !== now) {
       this.now = ts; // the first packet defines network time

@@ -136,19 +136,20 @@ export class Engine {
   /** One captured frame (valid only during the call, see read/frame.ts). */
   ingest(f: RawFrame): void {
     const t = f.time;
-    const r = this.clock.observe(t.sec * 1_000_000 + Math.floor(t.nsec / 1000));
+    const r = this.clock.observe(t.sec, t.nsec);
     if (r !== 0) {
       if ((r & (Tick.HeldWasSpike | Tick.HeldWasStep)) !== 0) this.judgeHeld((r & Tick.HeldWasSpike) !== 0);
       this.holding = (r & Tick.Held) !== 0;
     }
-    if (this.opts.ageing === 'packet') {
+    if (this.opts.ageing === 'packet' && this.clock.age !== this.age) {
       this.age = this.clock.age;
+      this.decoder.now = this.age;
       if (this.age - this.lastSweep >= SWEEP_EVERY_MICROS) {
         this.lastSweep = this.age;
         this.decoder.expire(this.age);
       }
     }
-    this.decoder.onFrame(f, this.age);
+    this.decoder.onFrame(f);
   }
 
   /**
@@ -165,6 +166,7 @@ export class Engine {
       this.lastFrameWallMs = wallMs;
     }
     this.age = Math.max(this.age, Math.round((wallMs - (this.wallStartMs ?? 0)) * 1000));
+    this.decoder.now = this.age;
     this.decoder.expire(this.age);
     const idle = this.opts.limits.clientIdleMicros;
     if (this.analyzer !== undefined && idle > 0) this.analyzer.clients.expireIdle(this.age, idle);

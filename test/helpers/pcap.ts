@@ -269,7 +269,8 @@ export function packetTimeDriver(decoder: Decoder): (f: RawFrame) => void {
       lastSweep = now;
       decoder.expire(now);
     }
-    decoder.onFrame(f, now);
+    decoder.now = now;
+    decoder.onFrame(f);
   };
 }
 
