@@ -1,0 +1,228 @@
+/**
+ * config/systemd/kasmon.service: `systemd-analyze verify` accepts it without a warning,
+ * `systemd-analyze security` rates it, it has the settings the sensor needs, and tcpdump
+ * captures under the credentials it gives (its user, ambient capabilities, bounding set and
+ * no_new_privs, applied with setpriv).
+ *
+ * What cannot be run here: this machine's PID 1 is not systemd (nor is CI's), so the unit is
+ * never started; the sandboxing that only systemd applies (seccomp SystemCallFilter,
+ * RestrictAddressFamilies, the Protect* mounts) is checked by `verify` and `security`, and
+ * reasoned about in the unit's comments, not exercised. `verify` also checks that ExecStart's
+ * program exists, so it runs in a private mount namespace where /opt/kasmon/bin/kasmon is the
+ * built CLI (the host's /opt is untouched).
+ */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { freePort, ROOT, run, tempDir, tool } from './tools.js';
+
+const UNIT = join(ROOT, 'config/systemd/kasmon.service');
+const text = readFileSync(UNIT, 'utf8');
+const scratch = tempDir('systemd');
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** [Section] → key → values (a key may repeat); comments and blank lines dropped. */
+function parseUnit(src: string): Map<string, Map<string, string[]>> {
+  const sections = new Map<string, Map<string, string[]>>();
+  let cur: Map<string, string[]> | undefined;
+  for (const raw of src.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const s = /^\[(.+)\]$/.exec(line);
+    if (s !== null) {
+      cur = new Map();
+      sections.set(s[1]!, cur);
+      continue;
+    }
+    const kv = /^([A-Za-z]+)=(.*)$/.exec(line);
+    if (kv === null || cur === undefined) throw new Error(`not a unit line: ${raw}`);
+    cur.set(kv[1]!, [...(cur.get(kv[1]!) ?? []), kv[2]!]);
+  }
+  return sections;
+}
+
+const unit = parseUnit(text);
+const service = unit.get('Service')!;
+const one = (key: string): string => {
+  const v = service.get(key);
+  if (v?.length !== 1) throw new Error(`[Service] ${key}= should be set once, is ${JSON.stringify(v)}`);
+  return v[0]!;
+};
+
+/** Runs `systemd-analyze verify FILE` where /opt/kasmon/bin/kasmon runs the built CLI. */
+function verify(file: string): { status: number | null; out: string } {
+  const analyze = tool('systemd-analyze');
+  tool('unshare');
+  const script = [
+    'set -e',
+    'mount -t tmpfs tmpfs /opt',
+    'mkdir -p /opt/kasmon/bin',
+    `printf '#!/bin/sh\\nexec %s %s "$@"\\n' > /opt/kasmon/bin/kasmon`,
+    'chmod 755 /opt/kasmon/bin/kasmon',
+    '/opt/kasmon/bin/kasmon --version',
+    `exec ${analyze} verify "$0"`,
+  ].join('\n');
+  const r = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script.replace('%s %s', `${process.execPath} ${join(ROOT, 'dist/cli.js')}`), file]);
+  // the first line is the CLI's --version, proof that the namespace's kasmon really runs
+  const [version, ...rest] = (r.stdout + r.stderr).split('\n');
+  expect(version).toMatch(/\d+\.\d+\.\d+/);
+  return { status: r.status, out: rest.join('\n').trim() };
+}
+
+describe('systemd-analyze', () => {
+  test('verify: the unit loads with no error and no warning', () => {
+    const r = verify(UNIT);
+    expect(r.out).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  test('verify really reports problems (a misspelt key, an unknown syscall group)', () => {
+    const broken = join(scratch, 'kasmon.service');
+    writeFileSync(broken, text.replace('ProtectHome=yes', 'ProtectHomes=yes').replace('SystemCallFilter=@system-service', 'SystemCallFilter=@system-servic'));
+    const r = verify(broken);
+    expect(r.out).toContain("Unknown key 'ProtectHomes' in section [Service]");
+    expect(r.out).toContain('Unknown system call group');
+  });
+
+  test('security: overall exposure at most 2.5 ("OK")', () => {
+    const analyze = tool('systemd-analyze');
+    const r = run(analyze, ['security', '--offline=yes', '--threshold=25', '--no-pager', UNIT]);
+    const level = /Overall exposure level for kasmon\.service: (\d+\.\d+)/.exec(r.stdout + r.stderr);
+    expect(level, r.stdout + r.stderr).not.toBeNull();
+    expect(Number(level![1])).toBeLessThanOrEqual(2.5);
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('the unit', () => {
+  test('runs kasmon monitor as an unprivileged user with the state dir systemd makes for it', () => {
+    expect(one('DynamicUser')).toBe('yes');
+    expect(one('User')).toBe('kasmon');
+    expect(one('StateDirectory')).toBe('kasmon');
+    const exec = one('ExecStart');
+    expect(exec).toMatch(/^\/opt\/kasmon\/bin\/kasmon monitor /);
+    expect(exec).toContain(' --state-dir /var/lib/kasmon');
+    expect(exec).toContain(' --config /etc/kasmon/kasmon.yaml');
+  });
+
+  test('reloads with SIGHUP, restarts on failure but not on a config error, stops kasmon first', () => {
+    expect(one('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
+    expect(one('Restart')).toBe('on-failure');
+    expect(one('RestartPreventExitStatus')).toBe('2');
+    expect(one('KillMode')).toBe('mixed');
+  });
+
+  test('gives capture capabilities and nothing else', () => {
+    const ambient = one('AmbientCapabilities').split(/\s+/).sort();
+    expect(ambient).toEqual(['CAP_NET_ADMIN', 'CAP_NET_RAW']);
+    expect(one('CapabilityBoundingSet').split(/\s+/).sort()).toEqual(ambient);
+    expect(one('NoNewPrivileges')).toBe('yes');
+  });
+
+  test('is hardened, without the options that would break capture or Node', () => {
+    for (const [key, value] of Object.entries({
+      ProtectSystem: 'strict',
+      ProtectHome: 'yes',
+      PrivateTmp: 'yes',
+      PrivateDevices: 'yes',
+      ProtectKernelTunables: 'yes',
+      ProtectKernelModules: 'yes',
+      ProtectKernelLogs: 'yes',
+      ProtectControlGroups: 'yes',
+      SystemCallFilter: '@system-service',
+      SystemCallErrorNumber: 'EPERM',
+    })) {
+      expect(one(key), key).toBe(value);
+    }
+    // AF_PACKET for the capture socket, AF_NETLINK for interface lookups, AF_UNIX/INET for the rest.
+    expect(one('RestrictAddressFamilies').split(/\s+/).sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX']);
+    // A user namespace would make the capabilities useless on the host's interfaces; no network
+    // means no interfaces; V8's JIT needs writable+executable memory.
+    for (const key of ['PrivateUsers', 'PrivateNetwork', 'MemoryDenyWriteExecute', 'ProcSubset']) {
+      expect(service.has(key), key).toBe(false);
+    }
+  });
+
+  test('MemoryMax leaves headroom over the documented 512 MiB worst case', () => {
+    const m = /^(\d+)([KMG])$/.exec(one('MemoryMax'));
+    expect(m).not.toBeNull();
+    const bytes = Number(m![1]) * { K: 1 << 10, M: 1 << 20, G: 1 << 30 }[m![2] as 'K' | 'M' | 'G'];
+    expect(bytes).toBeGreaterThanOrEqual(1.5 * 512 * (1 << 20));
+    // and the README's worst case is still 512 MiB (raise MemoryMax with it)
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('Worst case at the defaults: under 512 MiB');
+  });
+});
+
+/** setpriv flags that give a process what the unit gives kasmon and its tcpdump children. */
+function unitCredentials(withCaps: boolean): string[] {
+  const caps = one('AmbientCapabilities')
+    .split(/\s+/)
+    .map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)
+    .join(',');
+  const bounding = one('CapabilityBoundingSet')
+    .split(/\s+/)
+    .map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)
+    .join(',');
+  // DynamicUser allocates an unprivileged uid; nobody (65534) stands in for it here.
+  return [
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    ...(withCaps ? [`--inh-caps=-all,${caps}`, `--ambient-caps=-all,${caps}`] : ['--inh-caps=-all']),
+    `--bounding-set=-all,${bounding}`,
+    ...(one('NoNewPrivileges') === 'yes' ? ['--no-new-privs'] : []),
+  ];
+}
+
+/** Runs tcpdump on lo under setpriv while UDP datagrams go to `port`; returns its output. */
+async function captureOnLoopback(withCaps: boolean): Promise<{ code: number | null; pcap: Buffer; stderr: string }> {
+  const setpriv = tool('setpriv');
+  const tcpdump = tool('tcpdump');
+  const port = await freePort();
+  const child = spawn(setpriv, [...unitCredentials(withCaps), tcpdump, '-i', 'lo', '-n', '-U', '-c', '3', '-w', '-', `udp and dst port ${String(port)}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const sock = createSocket('udp4');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let done = false;
+  void exited.then(() => (done = true));
+  const deadline = Date.now() + 10_000;
+  while (!done && Date.now() < deadline) {
+    sock.send('kasmon capture test', port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  sock.close();
+  if (!done) child.kill('SIGKILL');
+  const code = await exited;
+  return { code, pcap: Buffer.concat(out), stderr };
+}
+
+describe('capture under the unit\'s credentials', () => {
+  test('tcpdump as an unprivileged user with the unit\'s capabilities captures', async () => {
+    const r = await captureOnLoopback(true);
+    expect(r.stderr).toContain('3 packets captured');
+    expect(r.code).toBe(0);
+    // a pcap stream: global header then three records of our datagrams
+    expect(r.pcap.readUInt32LE(0)).toBe(0xa1b2c3d4);
+    let off = 24;
+    let records = 0;
+    while (off + 16 <= r.pcap.length) {
+      off += 16 + r.pcap.readUInt32LE(off + 8);
+      records++;
+    }
+    expect(records).toBe(3);
+    expect(r.pcap.includes(Buffer.from('kasmon capture test'))).toBe(true);
+  });
+
+  test('the same user without them cannot (the capabilities are what makes it work)', async () => {
+    const r = await captureOnLoopback(false);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Operation not permitted|don't have permission/);
+  });
+});
