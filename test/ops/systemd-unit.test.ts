@@ -5,11 +5,12 @@
  * no_new_privs, applied with setpriv).
  *
  * What cannot be run here: this machine's PID 1 is not systemd (nor is CI's), so the unit is
- * never started; the sandboxing that only systemd applies (seccomp SystemCallFilter,
- * RestrictAddressFamilies, the Protect* mounts) is checked by `verify` and `security`, and
- * reasoned about in the unit's comments, not exercised. `verify` also checks that ExecStart's
- * program exists, so it runs in a private mount namespace where /opt/kasmon/bin/kasmon is the
- * built CLI (the host's /opt is untouched).
+ * never started. Its credentials are applied with setpriv, and its SystemCallFilter=,
+ * SystemCallErrorNumber= and RestrictAddressFamilies= with libseccomp from systemd's own
+ * syscall lists (test/ops/unit-sandbox.py); the mount and namespace options (Protect*,
+ * Private*) are checked by `verify` and `security` and argued in the unit's comments, not
+ * exercised. `verify` also checks that ExecStart's program exists, so it runs in a private
+ * mount namespace where /opt/kasmon/bin/kasmon is the built CLI (the host's /opt is untouched).
  */
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -176,14 +177,22 @@ function unitCredentials(withCaps: boolean): string[] {
   ];
 }
 
-/** Runs tcpdump on lo under setpriv while UDP datagrams go to `port`; returns its output. */
-async function captureOnLoopback(withCaps: boolean): Promise<{ code: number | null; pcap: Buffer; stderr: string }> {
+/** Debian's python3, which has python3-seccomp (a python3 elsewhere on PATH may not). */
+const PYTHON = '/usr/bin/python3';
+const SANDBOX = join(ROOT, 'test/ops/unit-sandbox.py');
+
+/** argv that runs `command` as the unit would: its credentials, and with `filtered` its syscall filter and address families. */
+function asTheUnit(command: string[], opts: { caps?: boolean; filtered?: boolean } = {}): string[] {
   const setpriv = tool('setpriv');
-  const tcpdump = tool('tcpdump');
+  const filter = opts.filtered === true ? [PYTHON, SANDBOX, UNIT, '--'] : [];
+  return [setpriv, ...unitCredentials(opts.caps ?? true), ...filter, ...command];
+}
+
+/** Runs tcpdump on lo as the unit would while UDP datagrams go to a port of ours; returns what it wrote. */
+async function captureOnLoopback(opts: { caps: boolean; filtered: boolean }): Promise<{ code: number | null; pcap: Buffer; stderr: string }> {
   const port = await freePort();
-  const child = spawn(setpriv, [...unitCredentials(withCaps), tcpdump, '-i', 'lo', '-n', '-U', '-c', '3', '-w', '-', `udp and dst port ${String(port)}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const [cmd, ...args] = asTheUnit([tool('tcpdump'), '-i', 'lo', '-n', '-U', '-c', '3', '-w', '-', `udp and dst port ${String(port)}`], opts);
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -203,26 +212,83 @@ async function captureOnLoopback(withCaps: boolean): Promise<{ code: number | nu
   return { code, pcap: Buffer.concat(out), stderr };
 }
 
-describe('capture under the unit\'s credentials', () => {
-  test('tcpdump as an unprivileged user with the unit\'s capabilities captures', async () => {
-    const r = await captureOnLoopback(true);
-    expect(r.stderr).toContain('3 packets captured');
-    expect(r.code).toBe(0);
-    // a pcap stream: global header then three records of our datagrams
-    expect(r.pcap.readUInt32LE(0)).toBe(0xa1b2c3d4);
-    let off = 24;
-    let records = 0;
-    while (off + 16 <= r.pcap.length) {
-      off += 16 + r.pcap.readUInt32LE(off + 8);
-      records++;
-    }
-    expect(records).toBe(3);
-    expect(r.pcap.includes(Buffer.from('kasmon capture test'))).toBe(true);
+function expectThreeDatagrams(r: { code: number | null; pcap: Buffer; stderr: string }): void {
+  expect(r.stderr).toContain('3 packets captured');
+  expect(r.code).toBe(0);
+  // a pcap stream: global header then three records of our datagrams
+  expect(r.pcap.readUInt32LE(0)).toBe(0xa1b2c3d4);
+  let off = 24;
+  let records = 0;
+  while (off + 16 <= r.pcap.length) {
+    off += 16 + r.pcap.readUInt32LE(off + 8);
+    records++;
+  }
+  expect(records).toBe(3);
+  expect(r.pcap.includes(Buffer.from('kasmon capture test'))).toBe(true);
+}
+
+describe("capture under the unit's credentials", () => {
+  test("tcpdump as an unprivileged user with the unit's capabilities captures", async () => {
+    expectThreeDatagrams(await captureOnLoopback({ caps: true, filtered: false }));
   });
 
   test('the same user without them cannot (the capabilities are what makes it work)', async () => {
-    const r = await captureOnLoopback(false);
+    const r = await captureOnLoopback({ caps: false, filtered: false });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/Operation not permitted|don't have permission/);
+  });
+});
+
+describe("the unit's syscall filter and address families (applied with libseccomp)", () => {
+  /**
+   * Tries ptrace(PTRACE_TRACEME) (not in @system-service), sockets of families outside
+   * RestrictAddressFamilies (AF_ALG, AF_VSOCK, AF_XDP: whichever this kernel has) and an
+   * AF_PACKET socket (inside it); one line each.
+   */
+  const PROBE = [
+    PYTHON,
+    '-c',
+    [
+      'import ctypes, os, socket',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'r = libc.ptrace(0, 0, None, None)',
+      'print("ptrace", "ok" if r == 0 else os.strerror(ctypes.get_errno()))',
+      'for name, fam, kind in (("af_alg", 38, socket.SOCK_SEQPACKET), ("af_vsock", 40, socket.SOCK_STREAM), ("af_xdp", 44, socket.SOCK_RAW), ("af_packet", 17, socket.SOCK_RAW)):',
+      '    try:',
+      '        socket.socket(fam, kind, 0).close(); print(name, "ok")',
+      '    except OSError as e:',
+      '        print(name, e.strerror)',
+    ].join('\n'),
+  ];
+  const probe = (filtered: boolean): Map<string, string> => {
+    const [cmd, ...args] = asTheUnit(PROBE, { filtered });
+    const r = run(cmd!, args);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return new Map(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as const));
+  };
+
+  test('block what they should, and only under the sandbox', () => {
+    const outside = probe(false);
+    const inside = probe(true);
+    expect(outside.get('ptrace')).toBe('ok');
+    expect(inside.get('ptrace')).toBe('Operation not permitted');
+    expect(outside.get('af_packet')).toBe('ok');
+    expect(inside.get('af_packet')).toBe('ok');
+    const others = ['af_alg', 'af_vsock', 'af_xdp'].filter((f) => outside.get(f) === 'ok');
+    expect(others.length, 'no family outside the unit\'s list can be opened here, so none can show the restriction').toBeGreaterThan(0);
+    for (const f of others) expect(inside.get(f), f).toBe('Address family not supported by protocol');
+  });
+
+  test('tcpdump still captures under them', async () => {
+    expectThreeDatagrams(await captureOnLoopback({ caps: true, filtered: true }));
+  });
+
+  test('Node runs kasmon under them (a replay of the demo capture)', () => {
+    const [cmd, ...args] = asTheUnit([process.execPath, join(ROOT, 'dist/cli.js'), 'replay', join(ROOT, 'test/fixtures/demo/input.pcap')], { filtered: true });
+    const r = run(cmd!, args, { timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('CLIENTS CONTACTING KASPERSKY AFTER THE CUTOFF: 2');
+    expect(r.status).toBe(0);
   });
 });
