@@ -14,10 +14,11 @@
  */
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import dnsPacket from 'dns-packet';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { freePort, ROOT, run, tempDir, tool } from './tools.js';
+import { CLI, freePort, ROOT, run, startChild, tempDir, tool, waitFor } from './tools.js';
 
 const UNIT = join(ROOT, 'config/systemd/kasmon.service');
 const text = readFileSync(UNIT, 'utf8');
@@ -65,7 +66,7 @@ function verify(file: string): { status: number | null; out: string } {
     '/opt/kasmon/bin/kasmon --version',
     `exec ${analyze} verify "$0"`,
   ].join('\n');
-  const r = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script.replace('%s %s', `${process.execPath} ${join(ROOT, 'dist/cli.js')}`), file]);
+  const r = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script.replace('%s %s', `${process.execPath} ${CLI}`), file]);
   // the first line is the CLI's --version, proof that the namespace's kasmon really runs
   const [version, ...rest] = (r.stdout + r.stderr).split('\n');
   expect(version).toMatch(/\d+\.\d+\.\d+/);
@@ -285,10 +286,67 @@ describe("the unit's syscall filter and address families (applied with libseccom
   });
 
   test('Node runs kasmon under them (a replay of the demo capture)', () => {
-    const [cmd, ...args] = asTheUnit([process.execPath, join(ROOT, 'dist/cli.js'), 'replay', join(ROOT, 'test/fixtures/demo/input.pcap')], { filtered: true });
+    const [cmd, ...args] = asTheUnit([process.execPath, CLI, 'replay', join(ROOT, 'test/fixtures/demo/input.pcap')], { filtered: true });
     const r = run(cmd!, args, { timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('CLIENTS CONTACTING KASPERSKY AFTER THE CUTOFF: 2');
     expect(r.status).toBe(0);
   });
+});
+
+describe('kasmon monitor as the unit runs it', () => {
+  let dir = '';
+  afterAll(() => {
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('captures on lo through tcpdump, counts a Kaspersky name, checkpoints as its user, and stops on SIGTERM', async () => {
+    // What the unit gives it: a config it can read, a state directory of its own (StateDirectory=).
+    dir = tempDir('unit-monitor');
+    chmodSync(dir, 0o755);
+    const dnsPort = await freePort();
+    const config = join(dir, 'kasmon.yaml');
+    writeFileSync(config, `dns:\n  ports: [${String(dnsPort)}]\n`);
+    chmodSync(config, 0o644);
+    const state = join(dir, 'state');
+    mkdirSync(state, { mode: 0o700 });
+    chownSync(state, 65534, 65534);
+    const listen = `127.0.0.1:${String(await freePort())}`;
+    const [cmd, ...args] = asTheUnit(
+      [process.execPath, CLI, 'monitor', '--config', config, '--state-dir', state, '-i', 'lo', '--filter', `udp port ${String(dnsPort)}`, '--listen', listen],
+      { filtered: true },
+    );
+    const kasmon = startChild(cmd!, args);
+    const sock = createSocket('udp4');
+    try {
+      const metrics = await waitFor('kasmon to count the query', 30_000, async () => {
+        if (kasmon.proc.exitCode !== null) throw new Error(`kasmon exited ${String(kasmon.proc.exitCode)}: ${kasmon.output()}`);
+        sock.send(dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: 'A', name: 'dnl-01.geo.kaspersky.com' }] }), dnsPort, '127.0.0.1');
+        const text = await (await fetch(`http://${listen}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+        return /^kasmon_matches_total\{category="update",kind="dns_query",phase="\w+"\} [1-9]/m.test(text) ? text : undefined;
+      }, 500);
+      expect(metrics).toMatch(/^kasmon_capture_up\{interface="lo"\} 1$/m);
+      expect(metrics).toMatch(/^kasmon_capture_restarts_total\{interface="lo"\} 0$/m);
+      expect(metrics).toMatch(/^kasmon_observations_total\{kind="dns_query"\} [1-9]/m);
+      expect(metrics).toMatch(/^kasmon_errors_total\{where="analysis"\} 0$/m);
+    } finally {
+      sock.close();
+      kasmon.proc.kill('SIGTERM');
+    }
+    const code = await new Promise<number | null>((resolve) => {
+      if (kasmon.proc.exitCode !== null) resolve(kasmon.proc.exitCode);
+      const t = setTimeout(() => resolve(null), 15_000);
+      kasmon.proc.once('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    await kasmon.stop();
+    expect(kasmon.output()).not.toMatch(/"level":(50|60)/);
+    expect(code).toBe(0);
+    // the final checkpoint, written by the unprivileged user into its state directory
+    const files = readdirSync(state);
+    expect(files.length, kasmon.output()).toBeGreaterThan(0);
+    for (const f of files) expect(statSync(join(state, f)).uid).toBe(65534);
+  }, 60_000);
 });

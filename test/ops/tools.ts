@@ -11,6 +11,8 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The built CLI; KASMON_CLI runs the same tests against another build (as in test/e2e/cli.ts). */
+export const CLI = process.env['KASMON_CLI'] ?? join(ROOT, 'dist/cli.js');
 
 /**
  * The absolute path of `name` on PATH. A missing tool fails the test with the way to get it:
