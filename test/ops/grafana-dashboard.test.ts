@@ -1,15 +1,17 @@
 /**
- * config/grafana/kasmon-dashboard.json: every panel query, with the dashboard's variables
- * substituted, runs on a real Prometheus (Debian's `prometheus`, on a loopback port of its
- * own, its own storage, stopped after) without error; the shipped rules load and evaluate
- * there; and the dashboard is wired as Grafana needs it (the data source and sensor
- * variables in every query, only metrics README's table documents).
+ * config/grafana/kasmon-dashboard.json: a real `kasmon monitor --read` replays the demo
+ * capture and keeps serving /metrics; a real Prometheus (Debian's `prometheus`, on a loopback
+ * port of its own, its own storage, stopped after) scrapes it with the shipped scrape config and
+ * evaluates the shipped rules. Every panel query, with the dashboard's variables substituted,
+ * runs there without error, the key panels return the demo's numbers, every rule evaluates and
+ * the contact alert fires. The dashboard is also checked for what Grafana needs: the data
+ * source and sensor variables in every query, and only metrics README's table documents.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { documented, freePort, metricsIn, readmeMetrics, ROOT, startPrometheus, waitFor, type Prometheus } from './tools.js';
+import { CLI, documented, freePort, metricsIn, readmeMetrics, ROOT, startChild, startPrometheus, waitFor, type Child, type Prometheus } from './tools.js';
 
 interface Target {
   expr?: string;
@@ -125,12 +127,25 @@ describe('the dashboard', () => {
   });
 });
 
-describe('on a real Prometheus', () => {
+/** The demo capture: two clients contact update, ksn, activation (and other) endpoints after the cutoff. */
+const DEMO = join(ROOT, 'test/fixtures/demo/input.pcap');
+
+describe('on a real Prometheus scraping a real kasmon monitor', () => {
   let prom: Prometheus;
+  let kasmon: Child;
+  let target = '';
 
   beforeAll(async () => {
-    // The shipped scrape config, scraping every second a kasmon port with nothing behind it
-    // yet, and evaluating the shipped rules every second.
+    // kasmon replays the demo capture and keeps serving /metrics on a port of its own.
+    const port = await freePort();
+    target = `127.0.0.1:${String(port)}`;
+    kasmon = startChild(process.execPath, [CLI, 'monitor', '--read', DEMO, '--listen', target]);
+    await waitFor('kasmon to have read the demo capture', 30_000, async () => {
+      if (kasmon.proc.exitCode !== null) throw new Error(`kasmon monitor exited ${String(kasmon.proc.exitCode)}: ${kasmon.output()}`);
+      const r = await fetch(`http://${target}/metrics`, { signal: AbortSignal.timeout(2_000) });
+      return /^kasmon_packets_total 244$/m.test(await r.text()) ? true : undefined;
+    });
+    // The shipped scrape config and rules, scraping and evaluating every second.
     const shipped = parse(readFileSync(join(ROOT, 'config/prometheus/prometheus.yml'), 'utf8')) as {
       global: Record<string, string>;
       rule_files: string[];
@@ -139,11 +154,17 @@ describe('on a real Prometheus', () => {
     const job = shipped.scrape_configs.find((j) => j.job_name === 'kasmon')!;
     shipped.global = { scrape_interval: '1s', evaluation_interval: '1s' };
     shipped.rule_files = shipped.rule_files.map((f) => join(ROOT, 'config/prometheus', f));
-    Object.assign(job, { scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [`127.0.0.1:${String(await freePort())}`] }] });
+    Object.assign(job, { scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [target] }] });
     prom = await startPrometheus(stringify(shipped));
+    // rate() and increase() need two samples in their window: wait for a few scrapes.
+    await waitFor('three scrapes of kasmon', 30_000, async () => {
+      const r = await prom.query('count_over_time(kasmon_packets_total{job="kasmon"}[1m]) >= 3');
+      return r.status === 'success' && r.data.resultType === 'vector' && r.data.result.length === 1 ? true : undefined;
+    });
   });
   afterAll(async () => {
     await prom?.stop();
+    await kasmon?.stop();
   });
 
   test('loads the shipped rules and evaluates every one without error', async () => {
@@ -157,12 +178,9 @@ describe('on a real Prometheus', () => {
     expect(all.filter((x) => x.health !== 'ok').map((x) => `${x.name}: ${x.lastError ?? x.health}`)).toEqual([]);
   });
 
-  test('the scrape target is the kasmon job (and it is down: nothing listens there yet)', async () => {
-    const up = await waitFor('a scrape of the kasmon job', 20_000, async () => {
-      const r = await prom.query('up{job="kasmon"}');
-      return r.status === 'success' && r.data.resultType === 'vector' && r.data.result.length === 1 ? r.data.result[0] : undefined;
-    });
-    expect(up.value?.[1]).toBe('0');
+  test('the sensor variable lists the kasmon it scrapes', async () => {
+    const r = (await prom.get(`/api/v1/label/instance/values?match[]=${encodeURIComponent('kasmon_build_info{job=~"kasmon"}')}`)) as { data: string[] };
+    expect(r.data).toEqual([target]);
   });
 
   test('a broken query comes back as an error (the check below can fail)', async () => {
@@ -173,5 +191,50 @@ describe('on a real Prometheus', () => {
   test.for(queries.map((q) => [`${q.panel} ${q.refId}`, q] as const))('%s runs without error', async ([, q]) => {
     const r = await prom.query(substitute(q.expr));
     expect(r.status === 'error' ? `${r.errorType}: ${r.error}` : r.status).toBe('success');
+  });
+
+  /** The series a panel's query returns now, each as its labels and value. */
+  async function panelData(title: string, refId = 'A'): Promise<{ metric: Record<string, string>; value: number }[]> {
+    const q = queries.find((x) => x.panel === title && x.refId === refId);
+    if (q === undefined) throw new Error(`no panel ${title} ${refId}`);
+    const r = await prom.query(substitute(q.expr));
+    if (r.status !== 'success' || r.data.resultType !== 'vector') throw new Error(`${title}: ${JSON.stringify(r)}`);
+    return r.data.result.map((x) => ({ metric: x.metric, value: Number(x.value?.[1]) }));
+  }
+
+  test('the key panels return data', async () => {
+    expect((await panelData('Clients after the cutoff')).map((x) => x.value)).toEqual([2]);
+    expect((await panelData('Clients in the live table')).map((x) => x.value)).toEqual([3]);
+    expect((await panelData('Cutoff in force')).map((x) => x.value)).toEqual([Date.parse('2024-09-29T04:00:00Z')]);
+    const since = await panelData('Matches since start by category, kind and phase');
+    expect(since.find((x) => x.metric['category'] === 'activation' && x.metric['kind'] === 'tls_sni' && x.metric['phase'] === 'after')?.value).toBe(2);
+    const byCategory = await panelData('Matches by category and phase');
+    expect(byCategory.map((x) => `${x.metric['category'] ?? ''} ${x.metric['phase'] ?? ''}`)).toEqual(expect.arrayContaining(['update after', 'ksn after', 'activation after', 'update before']));
+    expect((await panelData('Last match by category')).map((x) => x.metric['category']).sort()).toEqual(expect.arrayContaining(['activation', 'ksn', 'update']));
+    expect((await panelData('kasmon alerts by category and severity')).length).toBeGreaterThan(0);
+    expect((await panelData('Observations by kind')).map((x) => x.metric['kind']).sort()).toEqual(expect.arrayContaining(['dns_answer', 'dns_query', 'http_host', 'tls_sni']));
+    expect((await panelData('Packets per second')).map((x) => x.metric['instance'])).toEqual([target]);
+    const budgets = await panelData('Table bytes vs budget', 'B');
+    expect(budgets.find((x) => x.metric['table'] === 'clients')?.value).toBe(128 * 1024 * 1024);
+    expect((await panelData('Table bytes vs budget', 'A')).length).toBeGreaterThan(0);
+    expect((await panelData('Event-loop lag', 'B')).length).toBe(1);
+    expect((await panelData('Process memory', 'A'))[0]?.value).toBeGreaterThan(10 * 1024 * 1024);
+    expect((await panelData('CPU')).length).toBe(1);
+    expect((await panelData('Config and build', 'A'))[0]?.metric['rules_sha256']).toMatch(/^[0-9a-f]{64}$/);
+    expect((await panelData('Config and build', 'B'))[0]?.metric['version']).toBe('0.1.0');
+  });
+
+  test('the shipped contact alert fires for the demo capture, by category and severity', async () => {
+    const firing = await waitFor('KasmonKasperskyContactAfterCutoff to fire', 20_000, async () => {
+      const r = await prom.query('ALERTS{alertname="KasmonKasperskyContactAfterCutoff",alertstate="firing"}');
+      if (r.status !== 'success' || r.data.resultType !== 'vector') return undefined;
+      return r.data.result.length >= 4 ? r.data.result : undefined;
+    });
+    expect(firing.map((a) => `${a.metric['category'] ?? ''} ${a.metric['severity'] ?? ''} ${a.metric['instance'] ?? ''}`).sort()).toEqual([
+      `activation critical ${target}`,
+      `ksn critical ${target}`,
+      `other info ${target}`,
+      `update critical ${target}`,
+    ]);
   });
 });
