@@ -10,8 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { CLI, documented, freePort, metricsIn, readmeMetrics, ROOT, startChild, startPrometheus, waitFor, type Child, type Prometheus } from './tools.js';
+import { CLI, documented, freePort, metricsIn, readmeMetrics, ROOT, shippedPrometheusConfig, startChild, startPrometheus, waitFor, type Child, type Prometheus } from './tools.js';
 
 interface Target {
   expr?: string;
@@ -146,16 +145,7 @@ describe('on a real Prometheus scraping a real kasmon monitor', () => {
       return /^kasmon_packets_total 244$/m.test(await r.text()) ? true : undefined;
     });
     // The shipped scrape config and rules, scraping and evaluating every second.
-    const shipped = parse(readFileSync(join(ROOT, 'config/prometheus/prometheus.yml'), 'utf8')) as {
-      global: Record<string, string>;
-      rule_files: string[];
-      scrape_configs: { job_name: string; scrape_interval: string; scrape_timeout: string; static_configs: { targets: string[] }[] }[];
-    };
-    const job = shipped.scrape_configs.find((j) => j.job_name === 'kasmon')!;
-    shipped.global = { scrape_interval: '1s', evaluation_interval: '1s' };
-    shipped.rule_files = shipped.rule_files.map((f) => join(ROOT, 'config/prometheus', f));
-    Object.assign(job, { scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [target] }] });
-    prom = await startPrometheus(stringify(shipped));
+    prom = await startPrometheus(shippedPrometheusConfig(target));
     // rate() and increase() need two samples in their window: wait for a few scrapes.
     await waitFor('three scrapes of kasmon', 30_000, async () => {
       const r = await prom.query('count_over_time(kasmon_packets_total{job="kasmon"}[1m]) >= 3');

@@ -7,7 +7,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { documented, metricsIn, readmeMetrics, ROOT, run, runOk, tempDir, tool } from './tools.js';
+import { documented, metricsIn, readmeMetrics, ROOT, run, runOk, tempDir, tool, withTokenBlock } from './tools.js';
 
 const DIR = join(ROOT, 'config/prometheus');
 const RULES = join(DIR, 'kasmon-rules.yml');
@@ -45,12 +45,7 @@ describe('promtool', () => {
     const text = readFileSync(join(DIR, 'prometheus.yml'), 'utf8');
     const token = join(scratch, 'kasmon-api-token');
     writeFileSync(token, 'secret\n');
-    const uncommented = text
-      .replace(/^ {4}# authorization:$/m, '    authorization:')
-      .replace(/^ {4}# {3}type: Bearer$/m, '      type: Bearer')
-      .replace(/^ {4}# {3}credentials_file: \S+$/m, `      credentials_file: ${token}`);
-    expect(uncommented).not.toBe(text);
-    expect(uncommented).toContain(`credentials_file: ${token}`);
+    const uncommented = withTokenBlock(text, token);
     writeFileSync(join(scratch, 'prometheus.yml'), uncommented);
     copyFileSync(RULES, join(scratch, 'kasmon-rules.yml'));
     runOk(promtool, ['check', 'config', join(scratch, 'prometheus.yml')]);

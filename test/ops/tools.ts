@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI; KASMON_CLI runs the same tests against another build (as in test/e2e/cli.ts). */
@@ -221,4 +222,39 @@ export function metricsIn(expr: string): string[] {
   const out = new Set<string>();
   for (const m of expr.matchAll(/(?<![A-Za-z0-9_:"$])((?:kasmon|process|nodejs)_[a-z0-9_]+)\b/g)) out.add(m[1]!);
   return [...out];
+}
+
+/** The shipped config/prometheus/prometheus.yml, with its commented bearer-token block uncommented to read `tokenFile`. */
+export function withTokenBlock(text: string, tokenFile: string): string {
+  const out = text
+    .replace(/^ {4}# authorization:$/m, '    authorization:')
+    .replace(/^ {4}# {3}type: Bearer$/m, '      type: Bearer')
+    .replace(/^ {4}# {3}credentials_file: \S+$/m, `      credentials_file: ${tokenFile}`);
+  if (!out.includes(`credentials_file: ${tokenFile}`)) throw new Error('prometheus.yml has no commented authorization block to uncomment');
+  return out;
+}
+
+interface ScrapeJob {
+  job_name: string;
+  scrape_interval?: string;
+  scrape_timeout?: string;
+  static_configs: { targets: string[] }[];
+  [k: string]: unknown;
+}
+
+/**
+ * The shipped scrape config made to run here: everything scraped and evaluated every second,
+ * the `kasmon` job pointed at `target`, the rule files by absolute path; `edit` may change
+ * the parsed config further.
+ */
+export function shippedPrometheusConfig(target: string, opts: { text?: string; edit?: (c: { scrape_configs: ScrapeJob[] }) => void } = {}): string {
+  const text = opts.text ?? readFileSync(join(ROOT, 'config/prometheus/prometheus.yml'), 'utf8');
+  const c = parseYaml(text) as { global: Record<string, string>; rule_files: string[]; scrape_configs: ScrapeJob[] };
+  c.global = { scrape_interval: '1s', evaluation_interval: '1s' };
+  c.rule_files = c.rule_files.map((f) => join(ROOT, 'config/prometheus', f));
+  const job = c.scrape_configs.find((j) => j.job_name === 'kasmon');
+  if (job === undefined) throw new Error('the shipped prometheus.yml has no kasmon job');
+  Object.assign(job, { scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [target] }] });
+  opts.edit?.(c);
+  return stringifyYaml(c);
 }
