@@ -204,6 +204,10 @@ describe('on a real Prometheus scraping a real kasmon monitor', () => {
     expect((await panelData('kasmon alerts by category and severity')).length).toBeGreaterThan(0);
     expect((await panelData('Observations by kind')).map((x) => x.metric['kind']).sort()).toEqual(expect.arrayContaining(['dns_answer', 'dns_query', 'http_host', 'tls_sni']));
     expect((await panelData('Packets per second')).map((x) => x.metric['instance'])).toEqual([target]);
+    const age = (await panelData('Seconds since the last packet')).map((x) => x.value);
+    expect(age).toHaveLength(1);
+    expect(age[0]).toBeGreaterThanOrEqual(0);
+    expect(age[0]).toBeLessThan(300);
     const budgets = await panelData('Table bytes vs budget', 'B');
     expect(budgets.find((x) => x.metric['table'] === 'clients')?.value).toBe(128 * 1024 * 1024);
     expect((await panelData('Table bytes vs budget', 'A')).length).toBeGreaterThan(0);
