@@ -6,7 +6,9 @@ import { fromMicros } from '../../src/common/time.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Engine, engineLimits, TIME_AHEAD, TIME_BEHIND, type EngineLimits, type EngineOptions } from '../../src/engine/engine.js';
 import { policyFrom } from '../../src/engine/policy.js';
+import { NAME_IDLE } from '../../src/capture/unrecovered.js';
 import { dnsQuery, eth, ETH_IPV4, ipv4, IPPROTO_UDP, udp } from '../helpers/packets.js';
+import { clientInitialDatagrams, fakeClientHello } from '../helpers/quic.js';
 
 /**
  * The engine's side of time discipline (engine/clock.ts decides what a stamp is): names of a
@@ -41,8 +43,8 @@ function engine(over: Partial<EngineOptions> = {}, limits: Partial<EngineLimits>
   });
   const f = newRawFrame();
   let n = 0;
-  const feed = (name: string, sec: number, nsec = 0, src?: string): void => {
-    const data = dnsFrame(name, src);
+  const feed = (name: string, sec: number, nsec = 0, src?: string, frame?: Uint8Array): void => {
+    const data = frame ?? dnsFrame(name, src);
     f.buf = data;
     f.off = 0;
     f.caplen = f.origlen = data.length;
@@ -230,6 +232,22 @@ describe('ageing', () => {
     expect(judged()).toHaveLength(2);
     feed(ACTIVATION, T0 + YEAR + 1); // in step with the accepted time
     expect(judged()[2]).toEqual([ACTIVATION, YEAR + 1, own(T0 + YEAR + 1)]);
+  });
+});
+
+describe('idle sweeps across a backward step of the capture clock', () => {
+  test('packet mode: after an older file follows a newer one, state still idles out on the new times', () => {
+    const { e, feed } = engine();
+    const initial = clientInitialDatagrams(fakeClientHello({ sni: UPDATE, size: 1800 }), { dcid: Uint8Array.of(7, 7, 7, 7, 1, 2, 3, 4), packets: 2 })[0]!;
+    const quic = eth({ type: ETH_IPV4 }, ipv4({ src: '198.18.0.6', dst: '198.19.0.1', proto: IPPROTO_UDP }, udp({ sport: 50_000, dport: 443 }, initial)));
+    feed('example.org', T0);
+    feed('', T0 + 1, 0, undefined, quic); // a QUIC handshake waiting for its second Initial
+    const back = T0 - 30 * 86_400; // the next file is a month older
+    for (let s = 0; s <= 20; s++) feed('example.org', back + s);
+    expect(e.clock.stepsBackward).toBe(1);
+    // Ageing went on across the step (never back): the handshake timed out after 10 s of it.
+    expect(e.decoder.issues.get(NAME_IDLE)).toBe(1);
+    expect(e.ageMicros).toBe(1 * S + 20 * S);
   });
 });
 
