@@ -94,6 +94,12 @@ describe('alerts', () => {
     for (const t of [0, 10, 20, 3600, 3610, 7200]) a.onObservation(obs('tls_sni', 's01.upd.kaspersky.com', CUT + t * S));
     a.onObservation(obs('tls_sni', 'ksn-url-geo.kaspersky-labs.com', CUT + 30 * S));
     expect([a.clients.get('198.18.0.11')!.alerts, a.alertsRaised, a.alertsSuppressed]).toEqual([4, 4, 3]);
+    // By category × severity (index category * 4 + severity rank): update/high 3, ksn/high 1.
+    const counts = a.alertCounts.flatMap((n, i) => (n === 0 ? [] : [[CATEGORIES[Math.floor(i / 4)], ['high', 'medium', 'low', 'info'][i % 4], n]]));
+    expect([a.alertCounts.length, counts]).toEqual([CATEGORIES.length * 4, [['update', 'high', 3], ['ksn', 'high', 1]]]);
+    const low = new Analyzer({ ...policy, minAlertSeverity: 'low' }, { bytes: 1 << 30 });
+    low.onObservation(obs('tls_sni', 'www.kaspersky.com', CUT)); // portals, low
+    expect(low.alertCounts.flatMap((n, i) => (n === 0 ? [] : [[i, n]]))).toEqual([[CATEGORIES.indexOf('portals') * 4 + 2, 1]]);
   });
 
   test('an alert carries the judged time and its output form, the folded count and the sequence', () => {

@@ -84,7 +84,7 @@ describe('a frame with a wild stamp waits for the next one', () => {
   });
 
   test('a real step of the capture clock: the held name is judged at its own time, and nothing is counted under time/', () => {
-    const { e, feed, judged } = engine();
+    const { e, feed, judged, alerts } = engine();
     feed(UPDATE, T0);
     feed(KSN, T0 + 3600);
     feed(ACTIVATION, T0 + 3601);
@@ -94,10 +94,28 @@ describe('a frame with a wild stamp waits for the next one', () => {
       [ACTIVATION, 3601, own(T0 + 3601)],
     ]);
     expect([e.decoder.issues.get(TIME_AHEAD), e.decoder.issues.get(TIME_BEHIND), e.clock.stepsForward]).toEqual([0, 0, 1]);
+    // Judged at its own time, the alert keeps the observation's own stamp (nanosecond digits).
+    expect(alerts[1]!.time).toEqual({ sec: T0 + 3600, nsec: 0, digits: 9 });
+  });
+
+  test('two spikes in one run: each held frame is judged once, and nothing else', () => {
+    const { e, feed, judged } = engine();
+    feed(UPDATE, T0);
+    feed(KSN, T0 + YEAR);
+    feed('example.org', T0 + 1);
+    feed(ACTIVATION, T0 - YEAR);
+    feed('example.org', T0 + 2);
+    e.finish();
+    expect(judged()).toEqual([
+      [UPDATE, 0, own(T0)],
+      [KSN, 1, `${T0 + 1}.0`],
+      [ACTIVATION, 2, `${T0 + 2}.0`],
+    ]);
+    expect([e.decoder.issues.get(TIME_AHEAD), e.decoder.issues.get(TIME_BEHIND), e.errors.analysis]).toEqual([1, 1, 0]);
   });
 
   test('a held frame with no successor is accepted as a step at the end of input', () => {
-    const { e, feed, judged } = engine();
+    const { e, feed, judged, alerts } = engine();
     feed(UPDATE, T0);
     feed(KSN, T0 + YEAR);
     expect(judged()).toHaveLength(1);
@@ -108,6 +126,7 @@ describe('a frame with a wild stamp waits for the next one', () => {
     ]);
     e.finish(); // nothing held any more: nothing judged twice
     expect(judged()).toHaveLength(2);
+    expect([e.decoder.issues.get(TIME_AHEAD), alerts[1]!.time.digits]).toEqual([0, 9]);
   });
 
   test('a spike whose frame carried no name is still counted', () => {
@@ -209,6 +228,9 @@ describe('ageing', () => {
     expect(e.analyzer!.clients.size).toBe(1);
     e.tick(start + 120_000);
     expect([e.analyzer!.clients.size, e.analyzer!.clients.expired]).toEqual([0, 1]);
+    const names = engine({ ageing: 'wall', mode: 'names' }, { clientIdleMicros: 60 * S }); // no clients to expire
+    names.feed(UPDATE, T0);
+    expect(() => names.e.tick(start + 120_000)).not.toThrow();
     const never = engine({ ageing: 'wall' }); // client_idle 0: clients never expire
     never.feed(UPDATE, T0);
     never.e.tick(start + 1e9);
@@ -216,7 +238,7 @@ describe('ageing', () => {
   });
 
   test('wall mode: a held frame is accepted (judged at its own time) after a second of ticks without frames, not before', () => {
-    const { e, feed, judged } = engine({ ageing: 'wall' });
+    const { e, feed, judged, alerts } = engine({ ageing: 'wall' });
     feed(UPDATE, T0);
     feed(KSN, T0 + YEAR);
     const afterFrame = performance.now();
@@ -230,6 +252,7 @@ describe('ageing', () => {
     ]);
     e.tick(afterFrame + 5000); // released once
     expect(judged()).toHaveLength(2);
+    expect([e.decoder.issues.get(TIME_AHEAD), alerts[1]!.time.digits]).toEqual([0, 9]);
     feed(ACTIVATION, T0 + YEAR + 1); // in step with the accepted time
     expect(judged()[2]).toEqual([ACTIVATION, YEAR + 1, own(T0 + YEAR + 1)]);
   });
