@@ -91,6 +91,15 @@ describe('what a contact records', () => {
     contact(t, obs('dns_query', 'www.kaspersky.com'), PORTAL, T - S, { after: false });
     const c = t.get(CLIENT)!;
     expect([c.firstAfter, c.lastAfter]).toEqual([fromMicros(T + S), fromMicros(T + 5 * S)]);
+    contact(t, obs('dns_query', 'ksn-url-geo.kaspersky-labs.com'), KSN, T + 9 * S); // now the latest is not the first category's
+    expect(c.lastAfter).toEqual(fromMicros(T + 9 * S));
+  });
+
+  test('a category with contacts only before the cutoff takes no part in first/last after it', () => {
+    const t = big();
+    const c = contact(t, obs('dns_query', 's01.upd.kaspersky.com'), UPDATE, T - 9 * S, { after: false }); // update: first category
+    contact(t, obs('dns_query', 'ksn-url-geo.kaspersky-labs.com'), KSN, T + 2 * S);
+    expect([c.firstAfter, c.lastAfter]).toEqual([fromMicros(T + 2 * S), fromMicros(T + 2 * S)]);
   });
 
   test('a client seen only before the cutoff has no first/last contact after it', () => {
