@@ -170,7 +170,11 @@ export class Engine {
     this.decoder.expire(this.age);
     const idle = this.opts.limits.clientIdleMicros;
     if (this.analyzer !== undefined && idle > 0) this.analyzer.clients.expireIdle(this.age, idle);
-    if (this.holding && wallMs - this.lastFrameWallMs >= RELEASE_HELD_AFTER_MS && this.clock.release()) this.judgeHeld(false);
+    if (this.holding && wallMs - this.lastFrameWallMs >= RELEASE_HELD_AFTER_MS && this.clock.release()) {
+      // Nothing is held any more: the next frame's names are judged as they come.
+      this.holding = false;
+      this.judgeHeld(false);
+    }
   }
 
   /**

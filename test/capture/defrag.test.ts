@@ -1,5 +1,5 @@
 /**
- * IP reassembly (src/capture/defrag.ts, wired in by the Decoder's ipv4() and ipv6Chain()):
+ * IP reassembly (src/capture/packet/defrag.ts, wired in by ipv4() and ipv6Chain() in packet/ip.ts):
  * a DNS answer larger than the MTU, fragmented at the IP layer (RFC 791 §3.2 for IPv4, RFC 8200
  * §4.5 Fragment header for IPv6), yields its names once the last missing fragment arrives, on
  * that fragment's frame (tshark's convention). Policy: exact duplicates are ignored, any other
@@ -363,7 +363,7 @@ describe('Defragmenter limits (constructed small)', () => {
     expect([d.evictions, d.pending]).toEqual([1, 1]);
   });
 
-  test('byte budget: a fragment bigger than the whole budget kills only its own train', () => {
+  test('byte budget: a fragment bigger than the whole budget evicts older trains on the way, then kills its own', () => {
     const { d, seen, last } = make(100, TRAIN_BYTES + PIECE_OVERHEAD + 1000, 60_000_000);
     d.add('a', 0, true, UDP, bytes(400), 0);
     d.add('b', 0, true, UDP, bytes(1008), 1);

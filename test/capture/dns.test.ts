@@ -290,7 +290,7 @@ describe('malformed DNS is counted, never thrown', () => {
     expect(decoder.issues.get(DECODER_BUG)).toBe(0);
   });
 
-  test('decodeDns on its own: every prefix of a response returns an issue or reports a prefix of the records', () => {
+  test('decodeDns on its own: every proper prefix of a response returns an issue, and what it reported is a prefix of the records', () => {
     const msg = dnsResponse('s01.upd.kaspersky.com', [
       { type: 'CNAME', name: 's01.upd.kaspersky.com', data: 's01.geo.kaspersky.com' },
       { type: 'A', name: 's01.geo.kaspersky.com', data: '198.18.9.9' },

@@ -1,6 +1,6 @@
 /**
  * JA4 of our own real-client captures, checked against an independent implementation: kasmon's
- * `ja4` on every tls_sni observation (the full pipeline: readAll + createDecoder with the default
+ * `ja4` on every tls_sni observation (the full pipeline: readAll into an Engine with the default
  * config, as `kasmon names` runs it) must equal what the `read-tls-client-hello` package computes
  * from the same ClientHello bytes, extracted and TCP-reassembled by tshark rather than by us.
  *

@@ -271,7 +271,7 @@ describe('a capture larger than the read chunk', () => {
     expect(decoder.issues.total()).toBe(0);
   });
 
-  test('the same capture gzip-compressed', async () => {
+  test('1000 frames of 1400 bytes, gzip-compressed: every frame arrives numbered', async () => {
     const frames = Array.from({ length: 1000 }, (_, i) => {
       const data = new Uint8Array(1400);
       data.set(dnsFrame(`g${i + 1}.test`));

@@ -1,6 +1,6 @@
 /**
- * TCP client-stream reassembly in the Decoder (src/capture/decoder.ts tcp/streamStart/feed/
- * consume, flows in src/capture/flows.ts): a ClientHello, an HTTP request header block or a
+ * TCP client-stream reassembly in the Decoder (src/capture/tcp/streams.ts, flows in
+ * src/capture/tcp/flows.ts): a ClientHello, an HTTP request header block or a
  * DNS-over-TCP message that spans several segments yields its name once, on the frame that
  * completes it, whatever the order the segments arrive in; and every way a name can be lost
  * is counted under layer `name` (decoder.issues), so "no Kaspersky name here" can be trusted.
@@ -216,9 +216,6 @@ describe('segments out of order', () => {
       want: [sni(HELLO_OPTS, 4)],
     },
     {
-      // Documented limitation: without the SYN the decoder cannot know where the stream starts,
-      // so a 2nd segment seen first looks like a connection picked up mid-stream (counted) and is
-      // not kept; the 1st then starts a hello that never completes (counted at end of input).
       // Without the SYN the stream's start is unknown: the 2nd segment looks mid-stream and the
       // 1st, arriving after it, is old data. A known limitation, counted once as midstream.
       name: '2nd before 1st, no SYN: the name is lost, and counted',

@@ -46,13 +46,14 @@ describe('LruMap', () => {
   test('when full, the least recently used entry goes first', () => {
     const m = new LruMap<string, number>({ capacity: 4 });
     for (const k of ['a', 'b', 'c', 'd']) m.set(k, 0);
-    // Keep 'a' in use while the map is full: it is refreshed, so 'b' is the oldest.
-    m.set('e', 0); // evicts 'a' (nothing was used yet)
+    m.set('e', 0); // evicts 'a': nothing was used yet, so the first in is the least recent
     expect(m.get('a')).toBeUndefined();
+    // Using 'b' refreshes it: the next two arrivals evict 'c' and 'd', not 'b'.
     for (let i = 0; i < 3; i++) m.get('b');
     m.set('f', 0);
     m.set('g', 0);
     expect(m.get('b')).toBe(0);
+    expect([m.get('c'), m.get('d')]).toEqual([undefined, undefined]);
     expect(m.evictions).toBe(3);
   });
 });

@@ -58,8 +58,8 @@ function writeCapture(path: string): void {
       writeSync(fd, chunk, 0, n);
       n = 0;
     }
-    // 1000 packets per second of packet time: the 100 k fragments span < 60 s, so they
-    // are bounded by the table size, not by the timeout.
+    // 10,000 packets per second of packet time: the 100 k fragments span 10 s (< 60 s), so
+    // they are bounded by the table size, not by the timeout.
     chunk.writeUInt32LE(t0 + Math.floor(i / 10_000), n);
     chunk.writeUInt32LE((i % 10_000) * 100, n + 4);
     chunk.writeUInt32LE(len, n + 8);
