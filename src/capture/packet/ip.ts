@@ -5,8 +5,8 @@ import { looksLikeQuicInitial, QUIC_UNSUPPORTED_VERSION } from '../app/quic.js';
 import { quicVersionInfo } from '../app/quic-crypto.js';
 import type { Layers } from './layers.js';
 import { LINK_TRUNCATED } from './link.js';
-import { IpProto, Port } from './protocols.js';
-import { enter, geneve, gre, gtpu, vxlan } from './tunnels.js';
+import { EtherType, IpProto, Port } from './protocols.js';
+import { ayiya, capwapData, enter, geneve, gre, gtpu, teredo, vxlan } from './tunnels.js';
 
 export const IPV4_TRUNCATED = defineIssue('ipv4', 'truncated', 'header');
 export const IPV4_BAD_VERSION = defineIssue('ipv4', 'invalid', 'version');
@@ -150,6 +150,43 @@ export function transportLayer(d: Layers, b: Uint8Array, o: number, end: number,
   }
 }
 
+/**
+ * The UDP tunnels, by one of the datagram's ports; false when the payload is not that tunnel
+ * after all. `byDst`: matched by the destination port; matched by the source port only, a
+ * header must look right on more bits before the datagram is claimed.
+ */
+function udpTunnel(d: Layers, b: Uint8Array, p: number, end: number, port: number, byDst: boolean): boolean {
+  switch (port) {
+    case Port.VXLAN:
+      // RFC 7348 §5: flags 0x08 (I), reserved bits zero.
+      if (!byDst && (end - p < 8 || b[p] !== 0x08 || b[p + 1] !== 0 || b[p + 2] !== 0 || b[p + 3] !== 0 || b[p + 7] !== 0)) return false;
+      return vxlan(d, b, p, end);
+    case Port.GENEVE:
+      // RFC 8926 §3.4: version 0; by the source port, also a protocol type we follow.
+      if (!byDst && (end - p < 8 || !isGeneveProto(u16be(b, p + 2)))) return false;
+      return geneve(d, b, p, end);
+    case Port.GTP_U:
+      return gtpu(d, b, p, end);
+    case Port.GRE_UDP:
+      // RFC 8086: a GRE header (version 0, reserved bits zero) with an EtherType.
+      if (end - p < 4 || (u16be(b, p) & 0x4ff7) !== 0) return false;
+      gre(d, b, p, end, 'gre-udp');
+      return true;
+    case Port.AYIYA:
+      return ayiya(d, b, p, end);
+    case Port.CAPWAP_DATA:
+      return capwapData(d, b, p, end);
+    case Port.TEREDO:
+      return teredo(d, b, p, end);
+    default:
+      return false;
+  }
+}
+
+function isGeneveProto(t: number): boolean {
+  return t === EtherType.TEB || t === EtherType.IPv4 || t === EtherType.IPv6;
+}
+
 /** RFC 768 */
 export function udp(d: Layers, b: Uint8Array, o: number, end: number): void {
   if (end - o < 8) return d.count(UDP_TRUNCATED);
@@ -163,9 +200,9 @@ export function udp(d: Layers, b: Uint8Array, o: number, end: number): void {
   d.ctx.dport = dport;
   d.ctx.transport = 'udp';
   if (d.dnsPort[sport] === 1 || d.dnsPort[dport] === 1) return d.dnsMessage(b.subarray(p, uEnd));
-  if (dport === Port.VXLAN && vxlan(d, b, p, uEnd)) return;
-  if (dport === Port.GENEVE && geneve(d, b, p, uEnd)) return;
-  if ((dport === Port.GTP_U || sport === Port.GTP_U) && gtpu(d, b, p, uEnd)) return;
+  // Tunnels by port, the destination's first; the source's too, for the return direction
+  // (tshark tries the lower port first; each decoder checks its header before claiming).
+  if (udpTunnel(d, b, p, uEnd, dport, true) || (sport !== dport && udpTunnel(d, b, p, uEnd, sport, false))) return;
   // QUIC on any port, found by content (RFC 9000 §17.2 long header, Initial type).
   if (p < uEnd && (b[p]! & 0xc0) === 0xc0) {
     const payload = b.subarray(p, uEnd);
