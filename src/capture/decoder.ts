@@ -54,6 +54,8 @@ export const DEFAULT_DECODER_LIMITS: DecoderLimits = {
 export interface DecoderOptions {
   /** UDP/TCP ports carrying DNS (default [53]). */
   dnsPorts?: readonly number[];
+  /** Also recognise DNS by content on other UDP ports (default true; see looksLikeDns). */
+  dnsHeuristic?: boolean;
   limits?: DecoderLimits;
   /** Which names deserve an Observation (default: all). See app/name-filter.ts. */
   nameFilter?: NameFilter | undefined;
@@ -80,6 +82,8 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   // Layers: what the packet layers (packet/*.ts) read and hand data to.
   readonly ctx = new PacketContext();
   readonly dnsPort: Uint8Array = new Uint8Array(65536);
+  /** Layers: look for DNS by content on other UDP ports too (set with setDnsPorts). */
+  dnsHeuristic = true;
   readonly tcp: TcpStreams;
   readonly defrag: Defragmenter;
   private readonly quic: QuicInitialAssembler;
@@ -92,7 +96,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     opts: DecoderOptions = {},
   ) {
     this.nameFilter = opts.nameFilter;
-    this.setDnsPorts(opts.dnsPorts ?? [Port.DNS]);
+    this.setDnsPorts(opts.dnsPorts ?? [Port.DNS], opts.dnsHeuristic ?? true);
     const limits = opts.limits ?? DEFAULT_DECODER_LIMITS;
     const app: StreamApp = {
       count: (i) => this.count(i),
@@ -116,9 +120,10 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   }
 
   /** Which UDP/TCP ports carry DNS from now on (reload). */
-  setDnsPorts(ports: readonly number[]): void {
+  setDnsPorts(ports: readonly number[], heuristic = this.dnsHeuristic): void {
     this.dnsPort.fill(0);
     for (const p of ports) this.dnsPort[p] = 1;
+    this.dnsHeuristic = heuristic;
   }
 
   /** Drops state idle past its timeout at ageing time `now` (µs): flows, fragment trains, QUIC handshakes. */
@@ -206,7 +211,10 @@ export class Decoder implements Layers, DnsSink, HttpSink {
 
   dnsMessage(msg: Uint8Array): void {
     const issue = decodeDns(msg, this);
-    if (issue) this.count(issue);
+    if (issue === undefined) return;
+    this.count(issue);
+    // A datagram cut by the snap length: the records past the cut are the names lost.
+    if (this.ctx.ipCut && this.ctx.transport === 'udp') this.count(NAME_SNAPLEN);
   }
 
   private clientHello(message: Uint8Array, kind: 'tls_sni' | 'quic_sni'): void {

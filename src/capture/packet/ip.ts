@@ -3,6 +3,7 @@ import { u16be, u32be } from '../../common/bytes.js';
 import { defineIssue } from '../issues.js';
 import { looksLikeQuicInitial, QUIC_UNSUPPORTED_VERSION } from '../app/quic.js';
 import { quicVersionInfo } from '../app/quic-crypto.js';
+import { looksLikeDns } from '../app/dns.js';
 import type { Layers } from './layers.js';
 import { LINK_TRUNCATED } from './link.js';
 import { EtherType, IpProto, Port } from './protocols.js';
@@ -50,7 +51,13 @@ export function ipv4(d: Layers, b: Uint8Array, o: number, end: number): void {
   d.ctx.dstOff = o + 16;
   if ((frag & 0x3fff) === 0) return transportLayer(d, b, o + ihl, ipEnd, proto);
   // RFC 791 §3.2: fragment offset in 8-octet units, MF flag; the key is (src, dst, id, proto).
-  if (d.ctx.ipCut) return d.count(IPV4_FRAGMENT_CUT);
+  if (d.ctx.ipCut) {
+    // Cut by the snap length, it cannot be reassembled. The first fragment still starts the
+    // transport header: what was captured of it is decoded (truncated), as tshark does.
+    d.count(IPV4_FRAGMENT_CUT);
+    if ((frag & 0x1fff) === 0) transportLayer(d, b, o + ihl, ipEnd, proto);
+    return;
+  }
   const key = `4|${u32be(b, o + 12)}|${u32be(b, o + 16)}|${u16be(b, o + 4)}|${proto}`;
   const r = d.defrag.add(key, (frag & 0x1fff) * 8, (frag & 0x2000) !== 0, proto, b.subarray(o + ihl, ipEnd), d.ctx.nowMicros, 65_535 - ihl);
   if (r === undefined) return;
@@ -108,7 +115,12 @@ export function ipv6Chain(d: Layers, b: Uint8Array, p: number, ipEnd: number, ne
         p += 8;
         // RFC 6946: an atomic fragment is a whole packet.
         if (offset === 0 && !more) continue;
-        if (cut) return d.count(IPV6_FRAGMENT_CUT);
+        if (cut) {
+          // As for IPv4: only the first fragment's captured bytes are worth decoding.
+          d.count(IPV6_FRAGMENT_CUT);
+          if (offset !== 0) return;
+          continue;
+        }
         const a = d.ctx.addrBuf;
         const so = d.ctx.srcOff;
         const dOff = d.ctx.dstOff;
@@ -204,11 +216,14 @@ export function udp(d: Layers, b: Uint8Array, o: number, end: number): void {
   // (tshark tries the lower port first; each decoder checks its header before claiming).
   if (udpTunnel(d, b, p, uEnd, dport, true) || (sport !== dport && udpTunnel(d, b, p, uEnd, sport, false))) return;
   // QUIC on any port, found by content (RFC 9000 §17.2 long header, Initial type).
-  if (p < uEnd && (b[p]! & 0xc0) === 0xc0) {
+  const longHeader = p < uEnd && (b[p]! & 0xc0) === 0xc0;
+  if (longHeader) {
     const payload = b.subarray(p, uEnd);
-    if (looksLikeQuicInitial(payload)) d.quicDatagram(payload);
-    // A client's long header to 443 in a version we have no keys for (0 = version negotiation,
-    // a server's): its names are out of reach, and the report's coverage says so.
-    else if (dport === Port.HTTPS && uEnd - p >= 5 && u32be(b, p + 1) !== 0 && quicVersionInfo(u32be(b, p + 1)) === undefined) d.count(QUIC_UNSUPPORTED_VERSION);
+    if (looksLikeQuicInitial(payload)) return d.quicDatagram(payload);
   }
+  // DNS on a port not configured for it, found by content (tshark's heuristic, tightened).
+  if (d.dnsHeuristic && looksLikeDns(b, p, uEnd, sport, dport)) return d.dnsMessage(b.subarray(p, uEnd));
+  // A client's long header to 443 in a version we have no keys for (0 = version negotiation,
+  // a server's): its names are out of reach, and the report's coverage says so.
+  if (longHeader && dport === Port.HTTPS && uEnd - p >= 5 && u32be(b, p + 1) !== 0 && quicVersionInfo(u32be(b, p + 1)) === undefined) d.count(QUIC_UNSUPPORTED_VERSION);
 }
