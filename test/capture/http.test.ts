@@ -5,6 +5,7 @@ import {
   HTTP_BAD_CHUNK,
   HTTP_BAD_CONTENT_LENGTH,
   HTTP_BAD_HOST,
+  HTTP_BAD_REQUEST_LINE,
   HTTP_BAD_TRANSFER_ENCODING,
   HTTP_HEADERS_EXCEED_WINDOW,
   HTTP_HOST_TOO_LONG,
@@ -257,6 +258,10 @@ describe('HTTP as it is found in the wild (issue 14)', () => {
     { name: 'lines ending in a bare LF (RFC 9112 §2.2; zeek http-methods)', text: 'OPTIONS * HTTP/1.1\nHost: www.google.com\n\n', want: ['www.google.com *'] },
     { name: 'mixed CRLF and bare LF', text: 'GET /a HTTP/1.1\r\nHost: a.test\nAccept: */*\r\n\n', want: ['a.test /a'] },
     { name: 'a request line without a target (zeek http-no-uri)', text: 'GET HTTP/1.1\r\nHost: bro.org\r\n\r\n', want: ['bro.org '] },
+    { name: 'a known method alone on its line (zeek http-methods)', text: 'OPTIONS\nHost: www.google.com\n\n', want: ['www.google.com '] },
+    { name: 'a known method with a target and no version', text: 'GET /HTTP/1.1\r\nHost: a.test\r\n\r\n', want: ['a.test /HTTP/1.1'] },
+    { name: 'a version cut short ("HTTP/1.")', text: 'CCM_POST / HTTP/1.\r\nHost: a.test\r\n\r\n', want: ['a.test /'] },
+    { name: 'Content-Length with leading zeros (zeek leading_zeros)', text: 'POST / HTTP/1.1\r\nHost: target\r\nContent-Length: 00000000000000000000000000000005\r\n\r\nXXXXXGET /next HTTP/1.1\r\nHost: target\r\n\r\n', want: ['target /', 'target /next'] },
     { name: 'empty lines before and between requests are skipped', text: '\r\n\r\nGET /1 HTTP/1.1\r\nHost: one.test\r\n\r\n\r\nGET /2 HTTP/1.1\r\nHost: two.test\r\n\r\n', want: ['one.test /1', 'two.test /2'] },
     {
       name: 'Transfer-Encoding: chunked wins over Content-Length (RFC 9112 §6.3; zeek te_cl_desync)',
@@ -296,6 +301,16 @@ describe('HTTP as it is found in the wild (issue 14)', () => {
     expect(r.issue).toBe(issue);
     expect(r.needMore).toBe(false);
     expect(r.consumed).toBe(text.length);
+  });
+
+  test.for([
+    { name: 'RTSP', text: 'DESCRIBE rtsp://cam.test/live RTSP/1.0\r\nCSeq: 2\r\n\r\n' },
+    { name: 'SIP', text: 'INVITE sip:bob@b.test SIP/2.0\r\nHost: b.test\r\n\r\n' },
+    { name: 'an unknown method without a version', text: 'FROB /x\r\nHost: a.test\r\n\r\n' },
+  ])('another protocol in HTTP clothes is not read: $name', ({ text }) => {
+    const { got, r } = parse(text);
+    expect(got).toEqual([]);
+    expect(r.issue).toBe(HTTP_BAD_REQUEST_LINE);
   });
 
   test('a chunked body cut anywhere: the parser says where to resume, and the state carries over', () => {

@@ -45,7 +45,27 @@ const HTAB = 0x09;
 const CR = 0x0d;
 const LF = 0x0a;
 
-/** method token (upper-case letters, '-' or '_') followed by SP: the cheap content probe. */
+/**
+ * Methods of RFC 9110 §9, WebDAV (RFC 4918, 3253, 5323), PATCH (RFC 5789) and a few more
+ * tshark knows: a request line holding one of these is read even without a version (HTTP/0.9
+ * style, or mangled as in zeek's http-methods trace), as tshark does. Any other method token
+ * needs the request line's "HTTP/" version.
+ */
+const KNOWN_METHODS = new Set([
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
+  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'CHECKOUT',
+  'CHECKIN', 'VERSION-CONTROL', 'UNCHECKOUT', 'MKWORKSPACE', 'UPDATE', 'LABEL', 'MERGE', 'MKACTIVITY',
+  'ORDERPATCH', 'ACL', 'MKCALENDAR', 'BIND', 'UNBIND', 'REBIND', 'CCM_POST', 'RPC_CONNECT', 'RPC_IN_DATA', 'RPC_OUT_DATA',
+]);
+
+function knownMethod(b: Uint8Array, s: number, e: number): boolean {
+  return e - s >= 3 && e - s <= MAX_METHOD && KNOWN_METHODS.has(latin1(b, s, e));
+}
+
+/**
+ * The cheap content probe: a method token (upper-case letters, '-' or '_') followed by SP,
+ * or a known method alone on its line.
+ */
 export function looksLikeHttpRequest(b: Uint8Array, off: number, end: number): boolean {
   const c0 = b[off];
   if (c0 === undefined || c0 < 0x41 || c0 > 0x5a) return false;
@@ -53,6 +73,7 @@ export function looksLikeHttpRequest(b: Uint8Array, off: number, end: number): b
   for (let i = off + 1; i < lim; i++) {
     const c = b[i]!;
     if (c === SP) return i - off >= 3;
+    if (c === CR || c === LF) return knownMethod(b, off, i);
     if (!((c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f)) return false;
   }
   return false;
@@ -132,21 +153,27 @@ export interface HttpResult {
   issue?: DecodeIssue;
 }
 
-/** A Content-Length value (RFC 9110 §8.6): 1*DIGIT, or a list of identical ones; -1 when invalid. */
+/**
+ * A Content-Length value (RFC 9110 §8.6): 1*DIGIT (leading zeros allowed), or a list of
+ * identical ones; -1 when invalid.
+ */
 function contentLength(b: Uint8Array, s: number, e: number): number {
   let value = -1;
   let digits = 0;
+  let significant = 0;
   let n = 0;
   for (let i = s; i <= e; i++) {
     const c = i < e ? b[i]! : 0x2c;
     if (c >= 0x30 && c <= 0x39) {
-      if (++digits > MAX_LENGTH_DIGITS) return -1;
+      digits++;
+      if ((n > 0 || c !== 0x30) && ++significant > MAX_LENGTH_DIGITS) return -1;
       n = n * 10 + (c - 0x30);
     } else if (c === 0x2c) {
       if (digits === 0 || (value >= 0 && value !== n)) return -1;
       value = n;
       n = 0;
       digits = 0;
+      significant = 0;
     } else if (c !== SP && c !== HTAB) return -1;
     else if (digits > 0 && i + 1 < e && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39) return -1; // "1 2"
   }
@@ -270,15 +297,21 @@ export function parseHttpRequests(b: Uint8Array, off: number, end: number, sink:
     const lf0 = indexOfLf(b, p, lim);
     if (lf0 < 0) return incomplete(res, p, off, end, false);
     const le = lineEnd(b, p, lf0);
-    // method SP [request-target SP] HTTP-version
-    const sp1 = b.indexOf(SP, p);
-    const sp2 = b.lastIndexOf(SP, le - 1);
+    // method SP [request-target SP] HTTP-version; a known method may go without the version.
+    let sp1 = p;
+    while (sp1 < le && b[sp1] !== SP) sp1++;
+    const sp2 = sp1 < le ? b.lastIndexOf(SP, le - 1) : sp1;
     const version = sp2 > sp1 ? sp2 + 1 : sp1 + 1;
+    let targetEnd = sp2 > sp1 ? sp2 : sp1 + 1;
     if (le - version < 6 || b[version] !== 0x48 /* H */ || b[version + 1] !== 0x54 || b[version + 4] !== 0x2f /* / */) {
-      res.issue = HTTP_BAD_REQUEST_LINE;
-      res.consumed = end - off;
-      return res;
+      if (!knownMethod(b, p, sp1) || hasOtherVersion(b, version, le)) {
+        res.issue = HTTP_BAD_REQUEST_LINE;
+        res.consumed = end - off;
+        return res;
+      }
+      targetEnd = Math.max(sp1 + 1, le);
     }
+    const target = (): string => pathOf(latin1(b, Math.min(sp1 + 1, targetEnd), targetEnd));
     let host: string | undefined;
     let hostSeen = false;
     let hostTooLong = false;
@@ -315,10 +348,10 @@ export function parseHttpRequests(b: Uint8Array, off: number, end: number, sink:
     }
     if (!complete) {
       // The window ended inside the header block: a Host already read still counts.
-      if (end - p >= MAX_HEADER_BYTES && host !== undefined) sink.request(host, pathOf(latin1(b, sp1 + 1, Math.max(sp1 + 1, sp2))));
+      if (end - p >= MAX_HEADER_BYTES && host !== undefined) sink.request(host, target());
       return incomplete(res, p, off, end, host !== undefined);
     }
-    if (host !== undefined) sink.request(host, pathOf(latin1(b, sp1 + 1, Math.max(sp1 + 1, sp2))));
+    if (host !== undefined) sink.request(host, target());
     else res.issue = !hostSeen ? HTTP_NO_HOST : hostTooLong ? HTTP_HOST_TOO_LONG : HTTP_BAD_HOST;
     // RFC 9112 §6.3: chunked wins over Content-Length; another coding alone, or an invalid
     // Content-Length, leaves the length unknown: no body is assumed (as tshark does).
@@ -356,6 +389,13 @@ function incomplete(res: HttpResult, p: number, off: number, end: number, hostRe
   res.nameLost = !hostRead;
   res.consumed = end - off;
   return res;
+}
+
+/** The last token of a request line is another protocol's version ("RTSP/1.0", "SIP/2.0"): not HTTP. */
+function hasOtherVersion(b: Uint8Array, s: number, e: number): boolean {
+  let i = s;
+  while (i < e && b[i]! >= 0x41 && b[i]! <= 0x5a) i++;
+  return i > s && i + 1 < e && b[i] === 0x2f && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39;
 }
 
 /** The Host value, trimmed, is longer than any DNS name (and otherwise a plain hostname). */
