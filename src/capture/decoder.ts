@@ -196,7 +196,8 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   /** RFC 9001 §5: decrypt client Initials, reassemble CRYPTO, parse the ClientHello. */
   quicDatagram(payload: Uint8Array): void {
     this.coverage.quicKnown++;
-    const key = `${this.address(this.ctx.srcOff)}|${this.ctx.sport}|${this.address(this.ctx.dstOff)}|${this.ctx.dport}`;
+    // The zone goes last: the assembler reads the reverse direction by swapping the first four.
+    const key = `${this.address(this.ctx.srcOff)}|${this.ctx.sport}|${this.address(this.ctx.dstOff)}|${this.ctx.dport}|${this.ctx.zone}`;
     const r = this.quic.onDatagram(payload, key, this.ctx.nowMicros);
     if (r === undefined) return;
     if (isIssue(r)) {

@@ -183,10 +183,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array, bStart: number): boolean {
   return true;
 }
 
-/** "a|b|c|d" -> "c|d|a|b": the same connection seen from the other side. */
+/** "a|b|c|d[|zone]" -> "c|d|a|b[|zone]": the same connection seen from the other side. */
 function reverseTuple(tuple: string): string {
   const p = tuple.split('|');
-  return p.length === 4 ? `${p[2]}|${p[3]}|${p[0]}|${p[1]}` : tuple;
+  if (p.length === 4) return `${p[2]}|${p[3]}|${p[0]}|${p[1]}`;
+  return p.length === 5 ? `${p[2]}|${p[3]}|${p[0]}|${p[1]}|${p[4]}` : tuple;
 }
 
 export interface QuicAssemblerOptions {

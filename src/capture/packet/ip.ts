@@ -58,7 +58,7 @@ export function ipv4(d: Layers, b: Uint8Array, o: number, end: number): void {
     if ((frag & 0x1fff) === 0) transportLayer(d, b, o + ihl, ipEnd, proto);
     return;
   }
-  const key = `4|${u32be(b, o + 12)}|${u32be(b, o + 16)}|${u16be(b, o + 4)}|${proto}`;
+  const key = `4|${u32be(b, o + 12)}|${u32be(b, o + 16)}|${u16be(b, o + 4)}|${proto}|${d.ctx.zone}`;
   const r = d.defrag.add(key, (frag & 0x1fff) * 8, (frag & 0x2000) !== 0, proto, b.subarray(o + ihl, ipEnd), d.ctx.nowMicros, 65_535 - ihl);
   if (r === undefined) return;
   d.ctx.ipCut = false;
@@ -124,7 +124,7 @@ export function ipv6Chain(d: Layers, b: Uint8Array, p: number, ipEnd: number, ne
         const a = d.ctx.addrBuf;
         const so = d.ctx.srcOff;
         const dOff = d.ctx.dstOff;
-        const key = `6|${u32be(a, so)}|${u32be(a, so + 4)}|${u32be(a, so + 8)}|${u32be(a, so + 12)}|${u32be(a, dOff)}|${u32be(a, dOff + 4)}|${u32be(a, dOff + 8)}|${u32be(a, dOff + 12)}|${u32be(b, p - 4)}`;
+        const key = `6|${u32be(a, so)}|${u32be(a, so + 4)}|${u32be(a, so + 8)}|${u32be(a, so + 12)}|${u32be(a, dOff)}|${u32be(a, dOff + 4)}|${u32be(a, dOff + 8)}|${u32be(a, dOff + 12)}|${u32be(b, p - 4)}|${d.ctx.zone}`;
         const r = d.defrag.add(key, offset, more, next, b.subarray(p, ipEnd), d.ctx.nowMicros);
         if (r === undefined) return;
         d.ctx.ipCut = false;

@@ -15,6 +15,7 @@ import { ipAny, ipv4, ipv6 } from './ip.js';
 import type { Layers } from './layers.js';
 import { EtherType, LinkType, PppProto } from './protocols.js';
 import { enter, nsh } from './tunnels.js';
+import { zoneMix } from './context.js';
 
 export const LINK_TRUNCATED = defineIssue('link', 'truncated', 'header');
 export const LINK_UNSUPPORTED = defineIssue('link', 'skipped', 'unsupported_linktype');
@@ -172,7 +173,9 @@ export function llc(d: Layers, b: Uint8Array, o: number, end: number): void {
 export function etherType(d: Layers, b: Uint8Array, o: number, end: number, type: number): void {
   while (type === EtherType.VLAN || type === EtherType.QINQ || type === EtherType.QINQ_OLD) {
     if (end - o < 4) return d.count(LINK_TRUNCATED);
-    if (d.ctx.vlan < 0) d.ctx.vlan = u16be(b, o) & 0x0fff;
+    const id = u16be(b, o) & 0x0fff;
+    if (d.ctx.vlan < 0) d.ctx.vlan = id;
+    d.ctx.zone = zoneMix(d.ctx.zone, 0x10000 | id);
     type = u16be(b, o + 2);
     o += 4;
   }

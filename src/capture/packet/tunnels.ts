@@ -3,7 +3,8 @@
  * ERSPAN, TEB, PPTP's PPP and Aruba's 802.11), GRE-in-UDP, VXLAN, GENEVE, GTP-U, AYIYA,
  * CAPWAP data, Teredo and NSH.
  */
-import { u16be } from '../../common/bytes.js';
+import { u16be, u32be } from '../../common/bytes.js';
+import { zoneMix } from './context.js';
 import { defineIssue } from '../issues.js';
 import { ipAny, ipv4, ipv6 } from './ip.js';
 import type { Layers } from './layers.js';
@@ -27,14 +28,31 @@ export const AYIYA_NOT_FORWARD = defineIssue('ayiya', 'skipped', 'not_ip');
 /** Tunnels nest (GRE in VXLAN in ...); past this depth a packet is dropped, counted. */
 export const MAX_ENCAP_DEPTH = 8;
 
-/** Goes one encapsulation level deeper, bounded by MAX_ENCAP_DEPTH (false = too deep, counted). */
-export function enter(d: Layers, name: string): boolean {
-  if (d.ctx.depth >= MAX_ENCAP_DEPTH) {
+/**
+ * Goes one encapsulation level deeper, bounded by MAX_ENCAP_DEPTH (false = too deep, counted).
+ * `id` (a VNI, GRE key, TEID, call or session id) and the outer addresses go into the
+ * packet's zone, so the same inner 5-tuple in two tunnels is two flows.
+ */
+export function enter(d: Layers, name: string, id = 0): boolean {
+  const ctx = d.ctx;
+  if (ctx.depth >= MAX_ENCAP_DEPTH) {
     d.count(TUNNEL_TOO_DEEP);
     return false;
   }
-  d.ctx.depth++;
-  d.ctx.tunnels.push(name);
+  ctx.depth++;
+  ctx.tunnels.push(name);
+  let z = zoneMix(ctx.zone, (ctx.depth << 24) ^ id);
+  if (ctx.srcOff >= 0) {
+    // The outer addresses, mixed so that both directions of the tunnel give the same value.
+    let s = 0;
+    let t = 0;
+    for (let i = 0, n = ctx.af === 4 ? 4 : 16; i < n; i += 4) {
+      s = zoneMix(s, u32be(ctx.addrBuf, ctx.srcOff + i));
+      t = zoneMix(t, u32be(ctx.addrBuf, ctx.dstOff + i));
+    }
+    z = zoneMix(z, s ^ t);
+  }
+  ctx.zone = z;
   return true;
 }
 
@@ -52,6 +70,7 @@ export function gre(d: Layers, b: Uint8Array, o: number, end: number, name = 'gr
   if (version !== 0) return d.count(TUNNEL_UNSUPPORTED);
   let p = o + 4;
   if (flags & 0x8000) p += 4; // checksum + reserved
+  const key = (flags & 0x2000) !== 0 && end - p >= 4 ? u32be(b, p) : 0;
   if (flags & 0x2000) p += 4; // key
   const seq = (flags & 0x1000) !== 0;
   if (seq) p += 4;
@@ -59,19 +78,19 @@ export function gre(d: Layers, b: Uint8Array, o: number, end: number, name = 'gr
   if (p >= end && proto !== EtherType.ERSPAN_2) return d.count(GRE_NO_PAYLOAD);
   switch (proto) {
     case EtherType.IPv4:
-      if (enter(d, name)) ipv4(d, b, p, end);
+      if (enter(d, name, key)) ipv4(d, b, p, end);
       return;
     case EtherType.IPv6:
-      if (enter(d, name)) ipv6(d, b, p, end);
+      if (enter(d, name, key)) ipv6(d, b, p, end);
       return;
     case EtherType.TEB:
-      if (enter(d, name)) ethernet(d, b, p, end);
+      if (enter(d, name, key)) ethernet(d, b, p, end);
       return;
     case EtherType.MPLS:
     case EtherType.MPLS_MC:
     case EtherType.PPP:
     case EtherType.NSH:
-      if (enter(d, name)) etherType(d, b, p, end, proto);
+      if (enter(d, name, key)) etherType(d, b, p, end, proto);
       return;
     case EtherType.ERSPAN_2:
       // Type I has no sequence number and no ERSPAN header; type II has both (8 bytes).
@@ -80,20 +99,20 @@ export function gre(d: Layers, b: Uint8Array, o: number, end: number, name = 'gr
         return;
       }
       if (end - p < 8) return d.count(TUNNEL_TRUNCATED);
-      if (enter(d, 'erspan2')) ethernet(d, b, p + 8, end);
+      if (enter(d, 'erspan2', u16be(b, p + 2) & 0x03ff)) ethernet(d, b, p + 8, end);
       return;
     case EtherType.ERSPAN_3: {
       // Type III: 12-byte header, plus an 8-byte platform sub-header when O is set.
       if (end - p < 12) return d.count(TUNNEL_TRUNCATED);
       const hdr = (b[p + 11]! & 0x01) !== 0 ? 20 : 12;
-      if (enter(d, 'erspan3')) ethernet(d, b, p + hdr, end);
+      if (enter(d, 'erspan3', u16be(b, p + 2) & 0x03ff)) ethernet(d, b, p + hdr, end);
       return;
     }
     default:
       // Aruba controllers tunnel their APs' 802.11 frames (without FCS) in GRE with protocol
       // types 0x8200-0x8370 in steps of 0x10, and 0x9000 (tshark's packet-gre.h).
       if ((proto >= 0x8200 && proto <= 0x8370 && (proto & 0x000f) === 0) || proto === 0x9000) {
-        if (enter(d, 'gre-aruba')) ieee80211(d, b, p, end, false);
+        if (enter(d, 'gre-aruba', key)) ieee80211(d, b, p, end, false);
         return;
       }
       return d.count(TUNNEL_UNSUPPORTED);
@@ -114,7 +133,7 @@ function pptpGre(d: Layers, b: Uint8Array, o: number, end: number, flags: number
   if (flags & 0x0080) p += 4;
   if (p > end) return d.count(TUNNEL_TRUNCATED);
   if (len === 0) return d.count(GRE_NO_PAYLOAD);
-  if (enter(d, 'pptp')) ppp(d, b, p, Math.min(end, p + len));
+  if (enter(d, 'pptp', u16be(b, o + 6))) ppp(d, b, p, Math.min(end, p + len));
 }
 
 /** RFC 7348 VXLAN: 8-byte header (I flag), then an Ethernet frame. */
@@ -124,7 +143,7 @@ export function vxlan(d: Layers, b: Uint8Array, o: number, end: number): boolean
     d.count(TUNNEL_TRUNCATED);
     return true;
   }
-  if (enter(d, 'vxlan')) ethernet(d, b, o + 8, end);
+  if (enter(d, 'vxlan', (b[o + 4]! << 16) | (b[o + 5]! << 8) | b[o + 6]!)) ethernet(d, b, o + 8, end);
   return true;
 }
 
@@ -141,7 +160,7 @@ export function geneve(d: Layers, b: Uint8Array, o: number, end: number): boolea
     d.count(TUNNEL_TRUNCATED);
     return true;
   }
-  if (!enter(d, 'geneve')) return true;
+  if (!enter(d, 'geneve', (b[o + 4]! << 16) | (b[o + 5]! << 8) | b[o + 6]!)) return true;
   if (proto === EtherType.TEB) ethernet(d, b, p, end);
   else etherType(d, b, p, end, proto);
   return true;
@@ -173,7 +192,7 @@ export function gtpu(d: Layers, b: Uint8Array, o: number, end: number): boolean 
       p += len;
     }
   }
-  if (enter(d, 'gtp-u')) ipAny(d, b, p, end);
+  if (enter(d, 'gtp-u', u32be(b, o + 4))) ipAny(d, b, p, end);
   return true;
 }
 
@@ -270,7 +289,7 @@ export function nsh(d: Layers, b: Uint8Array, o: number, end: number): void {
   const len = (b[o + 1]! & 0x3f) * 4;
   const next = b[o + 3]!;
   if (len < 8 || o + len > end) return d.count(TUNNEL_TRUNCATED);
-  if (!enter(d, 'nsh')) return;
+  if (!enter(d, 'nsh', u32be(b, o + 4))) return;
   const p = o + len;
   if (next === 1) return ipv4(d, b, p, end);
   if (next === 2) return ipv6(d, b, p, end);
