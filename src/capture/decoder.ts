@@ -8,6 +8,7 @@ import { DEFAULT_QUIC_BYTES, QuicInitialAssembler } from './app/quic.js';
 import { parseClientHello, type ClientHello } from './app/tls.js';
 import { defineIssue, IssueCounter, isIssue, type DecodeIssue } from './issues.js';
 import type { Observation, ObservationKind } from './observation.js';
+import { u32be } from '../common/bytes.js';
 import { PacketContext } from './packet/context.js';
 import { Defragmenter, MAX_FRAG_BYTES, MAX_TRAINS } from './packet/defrag.js';
 import type { Layers } from './packet/layers.js';
@@ -195,7 +196,8 @@ export class Decoder implements Layers, DnsSink, HttpSink {
 
   /** RFC 9001 §5: decrypt client Initials, reassemble CRYPTO, parse the ClientHello. */
   quicDatagram(payload: Uint8Array): void {
-    this.coverage.quicKnown++;
+    // The probe passed: a version kasmon opens, or one whose salt is to be guessed.
+    if (this.quic.knows(u32be(payload, 1))) this.coverage.quicKnown++;
     // The zone goes last: the assembler reads the reverse direction by swapping the first four.
     const key = `${this.address(this.ctx.srcOff)}|${this.ctx.sport}|${this.address(this.ctx.dstOff)}|${this.ctx.dport}|${this.ctx.zone}`;
     const r = this.quic.onDatagram(payload, key, this.ctx.nowMicros);

@@ -1,7 +1,7 @@
 /** IPv4 and IPv6 (with extension headers and reassembly), and the dispatch to UDP, TCP and IP-in-IP tunnels. */
 import { u16be, u32be } from '../../common/bytes.js';
 import { defineIssue } from '../issues.js';
-import { looksLikeQuicInitial, QUIC_UNSUPPORTED_VERSION } from '../app/quic.js';
+import { looksLikeQuicInitial, unsupportedVersionIssue } from '../app/quic.js';
 import { quicVersionInfo } from '../app/quic-crypto.js';
 import { looksLikeDns } from '../app/dns.js';
 import type { Layers } from './layers.js';
@@ -225,5 +225,5 @@ export function udp(d: Layers, b: Uint8Array, o: number, end: number): void {
   if (d.dnsHeuristic && looksLikeDns(b, p, uEnd, sport, dport)) return d.dnsMessage(b.subarray(p, uEnd));
   // A client's long header to 443 in a version we have no keys for (0 = version negotiation,
   // a server's): its names are out of reach, and the report's coverage says so.
-  if (longHeader && dport === Port.HTTPS && uEnd - p >= 5 && u32be(b, p + 1) !== 0 && quicVersionInfo(u32be(b, p + 1)) === undefined) d.count(QUIC_UNSUPPORTED_VERSION);
+  if (longHeader && dport === Port.HTTPS && uEnd - p >= 5 && u32be(b, p + 1) !== 0 && quicVersionInfo(u32be(b, p + 1)) === undefined) d.count(unsupportedVersionIssue(u32be(b, p + 1)));
 }
