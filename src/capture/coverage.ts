@@ -25,6 +25,7 @@ const FRAME_LAYERS = new Set([
   'gre',
   'capwap',
   'ayiya',
+  'l2tp',
   'ipv4',
   'ipv6',
 ]);

@@ -418,6 +418,15 @@ describe('DNS as it is found in the wild (issue 14)', () => {
   });
 });
 
+describe('answer records in a query', () => {
+  test('an inverse query (opcode 1) carries an answer: not an observation, counted (zeek dns-inverse-query)', async () => {
+    const msg = concat(u16(0x1234), u16(0x0800), u16(0), u16(1), u16(0), u16(0), Uint8Array.of(0), u16(1), u16(1), u32(60), u16(4), Uint8Array.of(4, 3, 2, 1));
+    const { observations, decoder } = await decodeMessages([udpFrame(msg)]);
+    expect(observations).toEqual([]);
+    expect(decoder.issues.rows()).toEqual([{ layer: 'dns', kind: 'skipped', reason: 'answers_in_query', count: 1 }]);
+  });
+});
+
 describe('DNS found by content on other UDP ports (dns.heuristic)', () => {
   const on = (msg: Uint8Array, ports: { client: number; server: number }, response = false) => udpFrame(msg, response, ports);
 

@@ -13,7 +13,7 @@ import {
 } from '../../src/capture/packet/link.js';
 import type { DecodeIssue } from '../../src/capture/issues.js';
 import type { Observation } from '../../src/capture/observation.js';
-import { AYIYA_NOT_FORWARD, CAPWAP_DTLS, CAPWAP_FRAGMENT, GRE_NO_PAYLOAD } from '../../src/capture/packet/tunnels.js';
+import { AYIYA_NOT_FORWARD, CAPWAP_DTLS, CAPWAP_FRAGMENT, GRE_NO_PAYLOAD, L2TP_CONTROL } from '../../src/capture/packet/tunnels.js';
 import {
   amsduSubframe,
   ayiya,
@@ -41,6 +41,7 @@ import {
   ipv6,
   LINKTYPE,
   llcSnap,
+  mpls,
   nflog,
   ppi,
   pktap,
@@ -259,6 +260,15 @@ describe('one DNS query under more tunnels', () => {
     { name: 'NSH, Ethernet inside', frame: () => eth({ type: 0x894f }, nsh(3, ethV4())), want: want(4, { tunnel: ['nsh'] }) },
     { name: 'VXLAN answered from port 4789 (source port only)', frame: () => outerUdp(4789, 33333, vxlan(5001, ethV4())), want: want(4, { tunnel: ['vxlan'] }) },
     { name: 'GENEVE answered from port 6081 (source port only)', frame: () => outerUdp(6081, 12345, geneve({ vni: 7 }, ethV4())), want: want(4, { tunnel: ['geneve'] }) },
+    { name: 'VXLAN-GPE (4790), IPv4 next protocol', frame: () => outerUdp(40000, 4790, concat(Uint8Array.of(0x0c, 0, 0, 1, 0, 0, 9, 0), v4())), want: want(4, { tunnel: ['vxlan-gpe'] }) },
+    { name: 'VXLAN-GPE, Ethernet next protocol', frame: () => outerUdp(40000, 4790, concat(Uint8Array.of(0x0c, 0, 0, 3, 0, 0, 9, 0), ethV4())), want: want(4, { tunnel: ['vxlan-gpe'] }) },
+    { name: 'MPLS-in-UDP (RFC 7510, 6635)', frame: () => outerUdp(40000, 6635, mpls([100], v4())), want: want(4, { tunnel: ['mpls-udp'] }) },
+    { name: 'L2TPv2 data, PPP in HDLC framing', frame: () => outerUdp(1701, 1701, concat(Uint8Array.of(0x00, 0x02, 0x12, 0x34, 0x00, 0x01), ppp({ hdlc: true }, v4()))), want: want(4, { tunnel: ['l2tp'] }) },
+    { name: 'L2TPv2 data with length, sequence and offset fields', frame: () => outerUdp(1701, 1701, concat(Uint8Array.of(0x4a, 0x02, 0, 0, 0x12, 0x34, 0, 1, 0, 5, 0, 6, 0, 2, 0xaa, 0xbb), ppp({ proto: PPP_IPV6 }, v6()))), want: want(6, { tunnel: ['l2tp'] }) },
+    { name: 'VN-Tag (0x8926)', frame: () => eth({ type: 0x8926 }, concat(Uint8Array.of(0x80, 0x01, 0x00, 0x02, 0x08, 0x00), v4())), want: want(4) },
+    { name: 'E-Tag (802.1BR, 0x893f)', frame: () => eth({ type: 0x893f }, concat(new Uint8Array(6), Uint8Array.of(0x86, 0xdd), v6())), want: want(6) },
+    { name: 'Cisco MetaData (0x8909)', frame: () => eth({ type: 0x8909 }, concat(Uint8Array.of(1, 1, 0, 1, 0, 42, 0x08, 0x00), v4())), want: want(4) },
+    { name: 'PBB I-TAG (802.1ah, 0x88e7)', frame: () => eth({ type: 0x88e7 }, concat(Uint8Array.of(0, 0, 0x10, 0x01), ethV4())), want: want(4, { tunnel: ['pbb'] }) },
   ])('$name', async ({ frame, want: w }) => {
     const { observations, decoder } = await decodeOne(LINKTYPE.ETHERNET, frame());
     expect(observations).toStrictEqual([w]);
@@ -271,6 +281,7 @@ describe('one DNS query under more tunnels', () => {
     { name: 'AYIYA heartbeat', frame: () => outerUdp(53859, 5072, ayiya(59, new Uint8Array(0), 0)), issue: AYIYA_NOT_FORWARD },
     { name: 'CAPWAP data fragment', frame: () => outerUdp(12222, 5247, capwapData({ native: true, fragment: true }, new Uint8Array(40))), issue: CAPWAP_FRAGMENT },
     { name: 'CAPWAP data in DTLS', frame: () => outerUdp(12222, 5247, capwapData({ native: true, dtls: true }, new Uint8Array(40))), issue: CAPWAP_DTLS },
+    { name: 'L2TP control message', frame: () => outerUdp(1701, 1701, concat(Uint8Array.of(0xc8, 0x02, 0, 20, 0, 1, 0, 0, 0, 0, 0, 0), new Uint8Array(8))), issue: L2TP_CONTROL },
   ])('$name', async ({ frame, issue }) => {
     const { observations, decoder } = await decodeOne(LINKTYPE.ETHERNET, frame());
     expect(observations).toStrictEqual([]);

@@ -42,6 +42,11 @@ export const DNS_BAD_ANSWER = defineIssue('dns', 'invalid', 'answer');
 /** A CNAME whose target cannot be decoded. */
 export const DNS_BAD_NAME = defineIssue('dns', 'invalid', 'name');
 export const DNS_TCP_LENGTH = defineIssue('dns', 'invalid', 'tcp_length_zero');
+/**
+ * A query (QR=0) with records in its answer section (an inverse query, RFC 1035 §6.4; a DNS
+ * UPDATE's prerequisites): they are not answers and are not reported (tshark lists them).
+ */
+export const DNS_ANSWERS_IN_QUERY = defineIssue('dns', 'skipped', 'answers_in_query');
 
 export interface DnsSink {
   query(name: string, qtype: string): void;
@@ -258,7 +263,7 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
   }
   // Answers count only from responses (DESIGN.md: QR=1): a query carrying answer records
   // (or a DNS UPDATE's prerequisites) must not be able to plant names for attribution.
-  if (!isResponse) return issue;
+  if (!isResponse) return issue ?? (an > 0 ? DNS_ANSWERS_IN_QUERY : undefined);
   // RFC 1035 §4.1.3: NAME, TYPE (2), CLASS (2), TTL (4), RDLENGTH (2), RDATA
   for (let i = 0; i < an; i++) {
     const owner = off;

@@ -5,9 +5,9 @@ import { looksLikeQuicInitial, unsupportedVersionIssue } from '../app/quic.js';
 import { quicVersionInfo } from '../app/quic-crypto.js';
 import { looksLikeDns } from '../app/dns.js';
 import type { Layers } from './layers.js';
-import { LINK_TRUNCATED } from './link.js';
+import { LINK_TRUNCATED, mpls } from './link.js';
 import { EtherType, IpProto, Port } from './protocols.js';
-import { ayiya, capwapData, enter, geneve, gre, gtpu, teredo, vxlan } from './tunnels.js';
+import { ayiya, capwapData, enter, geneve, gre, gtpu, l2tp, teredo, vxlan, vxlanGpe } from './tunnels.js';
 
 export const IPV4_TRUNCATED = defineIssue('ipv4', 'truncated', 'header');
 export const IPV4_BAD_VERSION = defineIssue('ipv4', 'invalid', 'version');
@@ -190,9 +190,26 @@ function udpTunnel(d: Layers, b: Uint8Array, p: number, end: number, port: numbe
       return capwapData(d, b, p, end);
     case Port.TEREDO:
       return teredo(d, b, p, end);
+    case Port.VXLAN_GPE:
+      return vxlanGpe(d, b, p, end);
+    case Port.L2TP:
+      return l2tp(d, b, p, end);
+    case Port.MPLS_UDP:
+      // RFC 7510: an MPLS label stack, then IP. By the source port only if the stack ends in IP.
+      if (!byDst && !mplsThenIp(b, p, end)) return false;
+      if (enter(d, 'mpls-udp')) mpls(d, b, p, end);
+      return true;
     default:
       return false;
   }
+}
+
+/** A label stack of at most 4 entries whose bottom is followed by an IPv4 or IPv6 header. */
+function mplsThenIp(b: Uint8Array, p: number, end: number): boolean {
+  for (let n = 0; n < 4 && end - p >= 5; n++, p += 4) {
+    if (b[p + 2]! & 0x01) return b[p + 4]! >> 4 === 4 || b[p + 4]! >> 4 === 6;
+  }
+  return false;
 }
 
 function isGeneveProto(t: number): boolean {

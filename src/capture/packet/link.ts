@@ -193,6 +193,22 @@ export function etherType(d: Layers, b: Uint8Array, o: number, end: number, type
       return ppp(d, b, o, end);
     case EtherType.NSH:
       return nsh(d, b, o, end);
+    // Tags a data-center switch or fabric adds in front of the EtherType (tshark vntag, etag, cmd).
+    case EtherType.VNTAG:
+      if (end - o < 6) return d.count(LINK_TRUNCATED);
+      return etherType(d, b, o + 6, end, u16be(b, o + 4));
+    case EtherType.ETAG:
+      if (end - o < 8) return d.count(LINK_TRUNCATED);
+      return etherType(d, b, o + 8, end, u16be(b, o + 6));
+    case EtherType.CMD:
+      // version (1), length (1), option type (2), SGT (2), then the EtherType (tshark's cmd).
+      if (end - o < 8) return d.count(LINK_TRUNCATED);
+      return etherType(d, b, o + 8, end, u16be(b, o + 6));
+    case EtherType.PBB:
+      // I-TAG: PCP/DEI/UCA/res (1) I-SID (3), then the customer's destination, source, type.
+      if (end - o < 4) return d.count(LINK_TRUNCATED);
+      if (enter(d, 'pbb', ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0)) ethernet(d, b, o + 4, end);
+      return;
     default:
       return d.count(isNotIp(type) ? ETHER_NOT_IP : ETHER_UNSUPPORTED);
   }

@@ -54,6 +54,14 @@ export const EtherType = {
   PPP: 0x880b,
   /** RFC 8300 Network Service Header. */
   NSH: 0x894f,
+  /** Cisco VN-Tag (802.1Qbh): 4 bytes, then an EtherType. */
+  VNTAG: 0x8926,
+  /** IEEE 802.1BR E-Tag: 6 bytes, then an EtherType. */
+  ETAG: 0x893f,
+  /** IEEE 802.1ah provider backbone bridging I-TAG: 4 bytes, then the customer's Ethernet frame. */
+  PBB: 0x88e7,
+  /** Cisco MetaData (SGT): its own length, then an EtherType. */
+  CMD: 0x8909,
 } as const;
 
 export const IpProto = {
@@ -89,6 +97,12 @@ export const Port = {
   TEREDO: 3544,
   /** RFC 8086 GRE-in-UDP. */
   GRE_UDP: 4754,
+  /** RFC 7510 MPLS-in-UDP. */
+  MPLS_UDP: 6635,
+  /** draft-ietf-nvo3-vxlan-gpe: VXLAN with a next-protocol field. */
+  VXLAN_GPE: 4790,
+  /** RFC 2661 L2TP (version 2: PPP sessions). */
+  L2TP: 1701,
   /** Anything In Anything (draft-massar-v6ops-ayiya), SixXS tunnels. */
   AYIYA: 5072,
   /** RFC 5415 CAPWAP data channel. */

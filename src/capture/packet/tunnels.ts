@@ -8,7 +8,7 @@ import { zoneMix } from './context.js';
 import { defineIssue } from '../issues.js';
 import { ipAny, ipv4, ipv6 } from './ip.js';
 import type { Layers } from './layers.js';
-import { ethernet, etherType, ieee80211, ppp } from './link.js';
+import { ethernet, etherType, ieee80211, mpls, ppp } from './link.js';
 import { EtherType, IpProto } from './protocols.js';
 
 export const TUNNEL_TRUNCATED = defineIssue('tunnel', 'truncated', 'header');
@@ -22,6 +22,8 @@ export const CAPWAP_KEEPALIVE = defineIssue('capwap', 'skipped', 'not_ip');
 export const CAPWAP_DTLS = defineIssue('capwap', 'skipped', 'dtls');
 /** One fragment of a CAPWAP data frame (RFC 5415 §3.4): fragments are not reassembled. */
 export const CAPWAP_FRAGMENT = defineIssue('capwap', 'skipped', 'fragment');
+/** An L2TP control message (RFC 2661 §3.1, T bit): no IP. */
+export const L2TP_CONTROL = defineIssue('l2tp', 'skipped', 'not_ip');
 /** An AYIYA message that is not a forwarded packet (opcode 1): echo, heartbeat, ...; no IP. */
 export const AYIYA_NOT_FORWARD = defineIssue('ayiya', 'skipped', 'not_ip');
 
@@ -261,6 +263,58 @@ export function capwapData(d: Layers, b: Uint8Array, o: number, end: number): bo
     const swapped = end - p >= 2 && (b[p]! & 0x0c) !== 0x08 && (b[p + 1]! & 0x0c) === 0x08;
     ieee80211(d, b, p, end, false, swapped);
   } else d.count(TUNNEL_UNSUPPORTED);
+  return true;
+}
+
+/**
+ * draft-ietf-nvo3-vxlan-gpe §3.2 VXLAN-GPE (UDP 4790): flags (R R Ver(2) I P B O), reserved
+ * (2), Next Protocol (1: 1 IPv4, 2 IPv6, 3 Ethernet, 4 NSH, 5 MPLS; Ethernet without the P
+ * flag), VNI (3), reserved (1). False: not VXLAN-GPE.
+ */
+export function vxlanGpe(d: Layers, b: Uint8Array, o: number, end: number): boolean {
+  if (end - o < 8 || (b[o]! & 0xf0) !== 0) return false;
+  const next = b[o]! & 0x04 ? b[o + 3]! : 3;
+  if (next < 1 || next > 5) return false;
+  if (!enter(d, 'vxlan-gpe', (b[o + 4]! << 16) | (b[o + 5]! << 8) | b[o + 6]!)) return true;
+  const p = o + 8;
+  if (next === 1) ipv4(d, b, p, end);
+  else if (next === 2) ipv6(d, b, p, end);
+  else if (next === 3) ethernet(d, b, p, end);
+  else if (next === 4) nsh(d, b, p, end);
+  else mpls(d, b, p, end);
+  return true;
+}
+
+/**
+ * RFC 2661 §3.1 L2TP version 2 (UDP 1701): T L x x S x O P x x x x Ver=2 (2), [Length (2) if
+ * L], Tunnel ID (2), Session ID (2), [Ns (2), Nr (2) if S], [Offset Size (2), padding if O],
+ * then a PPP frame (data messages; T = 1 is a control message). False: not L2TPv2.
+ */
+export function l2tp(d: Layers, b: Uint8Array, o: number, end: number): boolean {
+  if (end - o < 6) return false;
+  const flags = u16be(b, o);
+  if ((flags & 0x000f) !== 2 || (flags & 0x34f0) !== 0) return false;
+  if (flags & 0x8000) {
+    d.count(L2TP_CONTROL);
+    return true;
+  }
+  let p = o + 2;
+  if (flags & 0x4000) p += 2;
+  const session = p + 4 <= end ? u16be(b, p) * 65536 + u16be(b, p + 2) : 0;
+  p += 4;
+  if (flags & 0x0800) p += 4;
+  if (flags & 0x0200) {
+    if (end - p < 2) {
+      d.count(TUNNEL_TRUNCATED);
+      return true;
+    }
+    p += 2 + u16be(b, p);
+  }
+  if (p >= end) {
+    d.count(TUNNEL_TRUNCATED);
+    return true;
+  }
+  if (enter(d, 'l2tp', session)) ppp(d, b, p, end);
   return true;
 }
 
