@@ -142,6 +142,13 @@ describe('layering', () => {
     const c = parseConfig('alerts:\n  suppress_seconds: 60\ndns:\n  ports: [53, 5353]\n', FILE);
     expect(c.alerts).toEqual({ suppressSeconds: 60, minSeverity: 'medium' });
     expect(c.dns.ports).toEqual([53, 5353]);
+    expect(c.dns.heuristic).toBe(true);
+  });
+
+  test('dns.heuristic: a boolean, on by default', () => {
+    expect(loadConfig().dns.heuristic).toBe(true);
+    expect(parseConfig('dns:\n  heuristic: false\n', FILE).dns).toEqual({ ports: [53], heuristic: false });
+    expect(() => parseConfig('dns:\n  heuristic: maybe\n', FILE)).toThrow(/dns\.heuristic: expected true or false, got "maybe"/);
   });
 
   test('a user rule listing a default name wins over the default rule', () => {

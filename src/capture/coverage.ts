@@ -10,7 +10,25 @@ import type { RawFrame } from './read/frame.js';
  */
 
 /** Layers below transport: a frame whose last issue is here was not decoded. */
-const FRAME_LAYERS = new Set(['link', 'ethernet', 'mpls', 'pppoe', 'tunnel', 'ipv4', 'ipv6']);
+const FRAME_LAYERS = new Set([
+  'link',
+  'ethernet',
+  'llc',
+  'ppp',
+  'wlan',
+  'arcnet',
+  'nflog',
+  'pktap',
+  'mpls',
+  'pppoe',
+  'tunnel',
+  'gre',
+  'capwap',
+  'ayiya',
+  'l2tp',
+  'ipv4',
+  'ipv6',
+]);
 /** Understood and not IP (ARP, LLDP, STP ...): decoded, nothing to look for. */
 const DECODED_REASONS = new Set(['not_ip', 'fragment_cut_by_snaplen']);
 

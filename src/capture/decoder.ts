@@ -8,6 +8,7 @@ import { DEFAULT_QUIC_BYTES, QuicInitialAssembler } from './app/quic.js';
 import { parseClientHello, type ClientHello } from './app/tls.js';
 import { defineIssue, IssueCounter, isIssue, type DecodeIssue } from './issues.js';
 import type { Observation, ObservationKind } from './observation.js';
+import { u32be } from '../common/bytes.js';
 import { PacketContext } from './packet/context.js';
 import { Defragmenter, MAX_FRAG_BYTES, MAX_TRAINS } from './packet/defrag.js';
 import type { Layers } from './packet/layers.js';
@@ -54,6 +55,8 @@ export const DEFAULT_DECODER_LIMITS: DecoderLimits = {
 export interface DecoderOptions {
   /** UDP/TCP ports carrying DNS (default [53]). */
   dnsPorts?: readonly number[];
+  /** Also recognise DNS by content on other UDP ports (default true; see looksLikeDns). */
+  dnsHeuristic?: boolean;
   limits?: DecoderLimits;
   /** Which names deserve an Observation (default: all). See app/name-filter.ts. */
   nameFilter?: NameFilter | undefined;
@@ -80,6 +83,8 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   // Layers: what the packet layers (packet/*.ts) read and hand data to.
   readonly ctx = new PacketContext();
   readonly dnsPort: Uint8Array = new Uint8Array(65536);
+  /** Layers: look for DNS by content on other UDP ports too (set with setDnsPorts). */
+  dnsHeuristic = true;
   readonly tcp: TcpStreams;
   readonly defrag: Defragmenter;
   private readonly quic: QuicInitialAssembler;
@@ -92,7 +97,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     opts: DecoderOptions = {},
   ) {
     this.nameFilter = opts.nameFilter;
-    this.setDnsPorts(opts.dnsPorts ?? [Port.DNS]);
+    this.setDnsPorts(opts.dnsPorts ?? [Port.DNS], opts.dnsHeuristic ?? true);
     const limits = opts.limits ?? DEFAULT_DECODER_LIMITS;
     const app: StreamApp = {
       count: (i) => this.count(i),
@@ -116,9 +121,10 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   }
 
   /** Which UDP/TCP ports carry DNS from now on (reload). */
-  setDnsPorts(ports: readonly number[]): void {
+  setDnsPorts(ports: readonly number[], heuristic = this.dnsHeuristic): void {
     this.dnsPort.fill(0);
     for (const p of ports) this.dnsPort[p] = 1;
+    this.dnsHeuristic = heuristic;
   }
 
   /** Drops state idle past its timeout at ageing time `now` (µs): flows, fragment trains, QUIC handshakes. */
@@ -190,8 +196,10 @@ export class Decoder implements Layers, DnsSink, HttpSink {
 
   /** RFC 9001 §5: decrypt client Initials, reassemble CRYPTO, parse the ClientHello. */
   quicDatagram(payload: Uint8Array): void {
-    this.coverage.quicKnown++;
-    const key = `${this.address(this.ctx.srcOff)}|${this.ctx.sport}|${this.address(this.ctx.dstOff)}|${this.ctx.dport}`;
+    // The probe passed: a version kasmon opens, or one whose salt is to be guessed.
+    if (this.quic.knows(u32be(payload, 1))) this.coverage.quicKnown++;
+    // The zone goes last: the assembler reads the reverse direction by swapping the first four.
+    const key = `${this.address(this.ctx.srcOff)}|${this.ctx.sport}|${this.address(this.ctx.dstOff)}|${this.ctx.dport}|${this.ctx.zone}`;
     const r = this.quic.onDatagram(payload, key, this.ctx.nowMicros);
     if (r === undefined) return;
     if (isIssue(r)) {
@@ -206,7 +214,10 @@ export class Decoder implements Layers, DnsSink, HttpSink {
 
   dnsMessage(msg: Uint8Array): void {
     const issue = decodeDns(msg, this);
-    if (issue) this.count(issue);
+    if (issue === undefined) return;
+    this.count(issue);
+    // A datagram cut by the snap length: the records past the cut are the names lost.
+    if (this.ctx.ipCut && this.ctx.transport === 'udp') this.count(NAME_SNAPLEN);
   }
 
   private clientHello(message: Uint8Array, kind: 'tls_sni' | 'quic_sni'): void {

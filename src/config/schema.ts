@@ -104,6 +104,11 @@ export interface TimeConfig {
 export interface DnsConfig {
   /** UDP/TCP ports decoded as DNS. @default [53] */
   readonly ports: readonly number[];
+  /**
+   * Also recognise DNS by content on other UDP ports (DNSCrypt certificate queries on 443,
+   * resolvers on 5300 or 8053, ...), as tshark does. @default true
+   */
+  readonly heuristic: boolean;
 }
 
 /** A public resolver Kaspersky products query directly when the system DNS fails (ENDPOINTS.md §Public DNS fallback). */
@@ -223,18 +228,17 @@ export const time = object<TimeConfig>({
   max_skew_seconds: ['maxSkewSeconds', int(1, DAY)],
 });
 const ports = list(int(1, 65_535), 1);
+const uniquePorts: Reader<readonly number[]> = (ctx, v, path) => {
+  const got = ports(ctx, v, path);
+  if (got !== undefined && new Set(got).size !== got.length) {
+    ctx.at(v, path, 'lists a port twice; remove the duplicate');
+    return undefined;
+  }
+  return got;
+};
 export const dns = object<DnsConfig>({
-  ports: [
-    'ports',
-    (ctx, v, path) => {
-      const got = ports(ctx, v, path);
-      if (got !== undefined && new Set(got).size !== got.length) {
-        ctx.at(v, path, 'lists a port twice; remove the duplicate');
-        return undefined;
-      }
-      return got;
-    },
-  ],
+  ports: ['ports', uniquePorts],
+  heuristic: ['heuristic', bool],
 });
 const resolverItem = object<PublicResolver>({
   address: ['address', ip],

@@ -114,6 +114,7 @@ export class Engine {
     const analyze = opts.mode === 'analyze';
     this.decoder = new Decoder((o) => this.observe(o), {
       dnsPorts: policy.dnsPorts,
+      dnsHeuristic: policy.dnsHeuristic,
       limits: l,
       // `names` prints every name; analysis builds observations only for names a rule matches.
       nameFilter: analyze ? policy.nameFilter : undefined,
@@ -184,7 +185,7 @@ export class Engine {
    */
   reload(policy: Policy): void {
     this.policyNow = policy;
-    this.decoder.setDnsPorts(policy.dnsPorts);
+    this.decoder.setDnsPorts(policy.dnsPorts, policy.dnsHeuristic);
     if (this.analyzer !== undefined) {
       this.decoder.setNameFilter(policy.nameFilter);
       this.analyzer.setPolicy(policy);

@@ -45,7 +45,7 @@ export async function readAll(inputs: readonly string[], engine: Engine, opts: R
     engine.setSource(inputs.length > 1 ? input : undefined);
     let r: ReadResult;
     try {
-      r = await readCapture(input, onFrame, opts);
+      r = await readCapture(input, onFrame, { ...opts, onIssue: (i) => engine.decoder.count(i) });
     } catch (e) {
       if (inputs.length > 1 && e instanceof KasmonError && e.exitCode === EXIT.usage) {
         rejected.push(e.message);

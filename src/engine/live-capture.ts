@@ -93,7 +93,7 @@ export class LiveCapture {
       this.log.info({ interface: this.opts.iface, pid: p.pid }, 'capture started');
       let readError: string | undefined;
       try {
-        await readStream(`tcpdump -i ${this.opts.iface}`, p.stdout, (f) => this.engine.ingest(f));
+        await readStream(`tcpdump -i ${this.opts.iface}`, p.stdout, (f) => this.engine.ingest(f), { onIssue: (i) => this.engine.decoder.count(i) });
       } catch (e) {
         readError = (e as Error).message;
       }

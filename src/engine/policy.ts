@@ -17,6 +17,8 @@ export interface Policy extends AnalysisPolicy {
   /** Names a rule matches (or whose CNAME target one does), with the rules' roots for the DNS byte filter. */
   readonly nameFilter: NameFilter;
   readonly dnsPorts: readonly number[];
+  /** Find DNS by content on other UDP ports too (dns.heuristic). */
+  readonly dnsHeuristic: boolean;
   /** observer.name in alerts, reports and metrics. */
   readonly observer: string;
   /** sha256 of the rule list (ids, categories, severities, patterns), to tell sensors' rule sets apart. */
@@ -32,6 +34,7 @@ export function policyFrom(config: Config): Policy {
     matcher,
     nameFilter: new NameFilter(wants, matcher.rootNames()),
     dnsPorts: config.dns.ports,
+    dnsHeuristic: config.dns.heuristic,
     observer: config.observer.name,
     rulesHash: rulesHash(config),
     cutoffMicros: config.cutoff.micros,

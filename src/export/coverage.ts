@@ -1,5 +1,5 @@
 import type { Decoder } from '../capture/decoder.js';
-import { QUIC_UNSUPPORTED_VERSION } from '../capture/app/quic.js';
+import { QUIC_UNSUPPORTED_VERSIONS } from '../capture/app/quic.js';
 import { NAME_SNAPLEN } from '../capture/unrecovered.js';
 import { linktypeName } from '../capture/read/linktypes.js';
 
@@ -49,7 +49,7 @@ export function coverageOf(d: Decoder): CoverageReport {
     ratio: read === 0 ? 1 : Math.round((decoded / read) * 10_000) / 10_000,
     not_decoded: notDecoded,
     cut_by_snaplen: { frames: c.cutFrames, snaplen: c.cutFrames > 0 ? c.snaplen : null },
-    quic_packets: { known_version: c.quicKnown, unknown_version: d.issues.get(QUIC_UNSUPPORTED_VERSION) },
+    quic_packets: { known_version: c.quicKnown, unknown_version: QUIC_UNSUPPORTED_VERSIONS.reduce((n, i) => n + d.issues.get(i), 0) },
   };
 }
 

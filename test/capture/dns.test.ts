@@ -2,12 +2,15 @@ import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DECODER_BUG } from '../../src/capture/decoder.js';
-import { NAME_INCOMPLETE } from '../../src/capture/unrecovered.js';
+import { NAME_INCOMPLETE, NAME_SNAPLEN } from '../../src/capture/unrecovered.js';
+import { IPV4_FRAGMENT_CUT } from '../../src/capture/packet/ip.js';
 import {
   decodeDns,
   DNS_BAD_ANSWER,
+  DNS_BAD_NAME,
   DNS_BAD_QUESTION,
   DNS_TCP_LENGTH,
+  DNS_TRUNCATED,
   DNS_TRUNCATED_HEADER,
   MAX_NAME_LEN,
   type DnsSink,
@@ -25,6 +28,7 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
   ipv4,
+  ipv4Fragments,
   ipv6,
   LINKTYPE,
   patch,
@@ -33,6 +37,7 @@ import {
   TCP_SYN,
   tcp,
   u16,
+  u32,
   udp,
 } from '../helpers/packets.js';
 import { decodeAll, pcapFile, T0 } from '../helpers/pcap.js';
@@ -119,9 +124,9 @@ describe('DNS queries', () => {
     expect(observations.map((o) => [o.src, o.dst])).toEqual([['fd00::10', 'fd00::53']]);
   });
 
-  test('DNS on a configured port, and not on 53 when 53 is not configured', async () => {
+  test('DNS on a configured port, and not on 53 when 53 is not configured (heuristic off)', async () => {
     const frames = [udpFrame(dnsQuery('custom.test'), false, { client: 40000, server: 5300 }), udpFrame(dnsQuery('default.test'))];
-    const { observations } = await decodeMessages(frames, { dnsPorts: [5300] });
+    const { observations } = await decodeMessages(frames, { dnsPorts: [5300], dnsHeuristic: false });
     expect(observations.map((o) => [o.name, o.dport])).toEqual([['custom.test', 5300]]);
   });
 
@@ -262,28 +267,62 @@ describe('DNS over TCP', () => {
 });
 
 describe('malformed DNS is counted, never thrown', () => {
-  test.for<{ name: string; msg: () => Uint8Array; want: string[]; issue: DecodeIssue }>([
+  test.for<{ name: string; msg: () => Uint8Array; want: string[]; issue: DecodeIssue; response?: boolean }>([
     { name: 'header cut to 11 bytes', msg: () => dnsQuery('a.test').subarray(0, 11), want: [], issue: DNS_TRUNCATED_HEADER },
     { name: 'empty UDP payload', msg: () => new Uint8Array(0), want: [], issue: DNS_TRUNCATED_HEADER },
     { name: 'pointer to itself (a loop)', msg: () => rawMessage({}, question(Uint8Array.of(0xc0, 12))), want: [], issue: DNS_BAD_QUESTION },
     { name: 'two pointers pointing at each other', msg: () => rawMessage({}, question(Uint8Array.of(0xc0, 14, 0xc0, 12))), want: [], issue: DNS_BAD_QUESTION },
     { name: 'pointer past the end', msg: () => rawMessage({}, question(Uint8Array.of(0xc1, 0x00))), want: [], issue: DNS_BAD_QUESTION },
     { name: 'reserved label type 0x40 (bad label)', msg: () => rawMessage({}, question(Uint8Array.of(0x41, 0x61, 0))), want: [], issue: DNS_BAD_QUESTION },
-    { name: 'label longer than the message', msg: () => rawMessage({}, Uint8Array.of(20, 0x61, 0x62)), want: [], issue: DNS_BAD_QUESTION },
-    { name: 'name without its QTYPE/QCLASS', msg: () => rawMessage({}, labels('a', 'test')), want: [], issue: DNS_BAD_QUESTION },
+    { name: 'label longer than the message', msg: () => rawMessage({}, Uint8Array.of(20, 0x61, 0x62)), want: [], issue: DNS_TRUNCATED },
+    { name: 'name without its QTYPE/QCLASS', msg: () => rawMessage({}, labels('a', 'test')), want: [], issue: DNS_TRUNCATED },
     { name: 'name longer than 255 octets', msg: () => rawMessage({}, question(labels('a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(63)))), want: [], issue: DNS_BAD_QUESTION },
-    { name: 'QDCOUNT 3 with one question: the first is reported', msg: () => rawMessage({ qd: 3 }, question(labels('first', 'test'))), want: ['first.test'], issue: DNS_BAD_QUESTION },
+    { name: 'QDCOUNT 3 with one question: the first is reported', msg: () => rawMessage({ qd: 3 }, question(labels('first', 'test'))), want: ['first.test'], issue: DNS_TRUNCATED },
     {
-      name: 'a good answer then a damaged one: the first is reported',
+      name: 'a good answer then one cut after its type: the first is reported',
       msg: () => {
         const good = dnsResponse('a.test', [{ type: 'A', name: 'a.test', data: '198.18.1.1' }]);
         return concat(patch(good, 6, u16(2)), Uint8Array.of(0xc0, 12, 0, 1)); // ANCOUNT 2, second record cut after its type
       },
       want: ['a.test'],
-      issue: DNS_BAD_ANSWER,
+      issue: DNS_TRUNCATED,
+      response: true,
     },
-  ])('$name', async ({ msg, want, issue }) => {
-    const isResponse = issue === DNS_BAD_ANSWER;
+    {
+      name: 'an answer whose owner loops, between two good ones: both good ones are reported',
+      msg: () => {
+        const q = question(labels('a', 'test'));
+        const loopAt = 12 + q.length + 16;
+        const rrA = (owner: Uint8Array, ip: number): Uint8Array => concat(owner, u16(1), u16(1), u32(60), u16(4), Uint8Array.of(198, 18, 1, ip));
+        return rawMessage({ qr: true, an: 3 }, concat(q, rrA(Uint8Array.of(0xc0, 12), 1), rrA(Uint8Array.of(0xc0, loopAt & 0xff), 2), rrA(Uint8Array.of(0xc0, 12), 3)));
+      },
+      want: ['a.test', 'a.test'],
+      issue: DNS_BAD_ANSWER,
+      response: true,
+    },
+    {
+      name: 'a question name longer than 255 octets, then a good question (tshark: <Name too long>)',
+      msg: () => rawMessage({ qd: 2 }, concat(question(labels('a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(63))), question(labels('next', 'test')))),
+      want: ['next.test'],
+      issue: DNS_BAD_QUESTION,
+    },
+    {
+      name: 'a CNAME whose target is too long, then an A record: the A is reported',
+      msg: () => {
+        const long = labels('a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(63));
+        const q = question(labels('www', 'test'));
+        return rawMessage(
+          { qr: true, an: 2 },
+          concat(q, Uint8Array.of(0xc0, 12), u16(5), u16(1), u32(0), u16(long.length), long, Uint8Array.of(0xc0, 12), u16(1), u16(1), u32(0), u16(4), Uint8Array.of(198, 18, 6, 6)),
+        );
+      },
+      want: ['www.test'],
+      issue: DNS_BAD_NAME,
+      response: true,
+    },
+    { name: 'an extended label type (0x40) ends the message: its length is unknown', msg: () => rawMessage({ qd: 2 }, concat(question(Uint8Array.of(0x41, 0x61, 0)), question(labels('x', 'test')))), want: [], issue: DNS_BAD_QUESTION },
+  ])('$name', async ({ msg, want, issue, response }) => {
+    const isResponse = issue === DNS_BAD_ANSWER || response === true;
     const { observations, decoder } = await decodeMessages([udpFrame(msg(), isResponse)]);
     expect(observations.map((o) => o.name)).toEqual(want);
     expect(decoder.issues.rows()).toEqual([{ layer: issue.layer, kind: issue.kind, reason: issue.reason, count: 1 }]);
@@ -308,6 +347,117 @@ describe('malformed DNS is counted, never thrown', () => {
 
   test('MAX_NAME_LEN is the RFC 1035 text limit', () => {
     expect(MAX_NAME_LEN).toBe(253);
+  });
+});
+
+describe('DNS as it is found in the wild (issue 14)', () => {
+  const ptr = (off: number): Uint8Array => Uint8Array.of(0xc0 | (off >> 8), off & 0xff);
+
+  test('a question whose name points forward, at the next question (suricata-verify dns-forward-pointer)', async () => {
+    // Two questions: the first is only a pointer to the second's name at offset 18.
+    const msg = rawMessage({ qd: 2 }, concat(question(ptr(18)), question(labels('codemonkey', 'net'))));
+    const { observations, decoder } = await decodeMessages([udpFrame(msg)]);
+    expect(observations.map((o) => o.name)).toEqual(['codemonkey.net', 'codemonkey.net']);
+    expect(decoder.issues.total()).toBe(0);
+  });
+
+  test('two names pointing at each other are a loop, counted; the next question is read', async () => {
+    // question 1 at 12: pointer to 18; question 2 at 18: pointer to 12; question 3 is fine.
+    const msg = rawMessage({ qd: 3 }, concat(question(ptr(18)), question(ptr(12)), question(labels('ok', 'test'))));
+    const { observations, decoder } = await decodeMessages([udpFrame(msg)]);
+    expect(observations.map((o) => o.name)).toEqual(['ok.test']);
+    expect(decoder.issues.get(DNS_BAD_QUESTION)).toBe(1);
+  });
+
+  test.for<{ name: string; label: number[]; want: string }>([
+    { name: 'control bytes', label: [0x61, 0x04, 0x05, 0x62], want: 'a\\004\\005b.test' },
+    { name: 'bytes above 0x7e, upper case around them', label: [0x41, 0xc3, 0xbc, 0x7f, 0x42], want: 'a\\195\\188\\127b.test' },
+    { name: 'a dot inside a label is not a label boundary', label: [...'kaspersky.com'].map((c) => c.charCodeAt(0)), want: 'kaspersky\\.com.test' },
+    { name: 'a backslash and a space', label: [0x61, 0x5c, 0x20, 0x62], want: 'a\\\\\\032b.test' },
+    { name: 'NUL', label: [0x00, 0x61], want: '\\000a.test' },
+  ])('presentation format (RFC 1035 §5.1): $name', async ({ label, want }) => {
+    const name = concat(Uint8Array.of(label.length), Uint8Array.from(label), labels('test'));
+    const { observations } = await decodeMessages([udpFrame(rawMessage({}, question(name)))]);
+    expect(observations.map((o) => o.name)).toEqual([want]);
+  });
+
+  test('escaped names in answers and CNAME targets too', () => {
+    const q = question(concat(Uint8Array.of(3, 0x61, 0x01, 0x62), labels('test')));
+    const target = concat(Uint8Array.of(2, 0x41, 0x2e), ptr(12));
+    const msg = rawMessage({ qr: true, an: 1 }, concat(q, ptr(12), u16(5), u16(1), u32(0), u16(target.length), target));
+    const got: string[] = [];
+    expect(decodeDns(msg, sinkInto(got))).toBeUndefined();
+    expect(got).toEqual(['answer a\\001b.test CNAME a\\..a\\001b.test']);
+  });
+
+  test('a response cut by the snap length: the records that fit are reported, the loss counted as truncated', async () => {
+    const msg = dnsResponse('big.test', [
+      { type: 'A', name: 'big.test', data: '198.18.1.1' },
+      { type: 'A', name: 'big.test', data: '198.18.1.2' },
+      { type: 'A', name: 'big.test', data: '198.18.1.3' },
+    ]);
+    const frame = udpFrame(msg, true);
+    const { observations, decoder } = await decodeAll(pcapFile([{ data: frame.subarray(0, frame.length - 10), origLen: frame.length }], { linktype: LINKTYPE.ETHERNET }));
+    expect(observations.map((o) => o.data)).toEqual(['198.18.1.1', '198.18.1.2']);
+    expect(decoder.issues.rows()).toEqual([
+      { layer: 'dns', kind: 'truncated', reason: 'records', count: 1 },
+      { layer: 'name', kind: 'truncated', reason: 'capture_truncated', count: 1 },
+    ]);
+  });
+
+  test('the first IP fragment of a response, cut by the snap length: its records are read (ndpi badpackets)', async () => {
+    const answers = Array.from({ length: 20 }, (_, i) => ({ type: 'A' as const, name: 'frag.test', data: `198.18.2.${i}` }));
+    const msg = dnsResponse('frag.test', answers);
+    const frags = ipv4Fragments({ src: RESOLVER, dst: CLIENT, proto: IPPROTO_UDP }, udp({ sport: 53, dport: 40000 }, msg), 200);
+    const first = eth({ type: ETH_IPV4 }, frags[0]!);
+    // 200 captured bytes: Ethernet, IPv4 and UDP headers (42), the DNS header and question (27), five 25-byte answers.
+    const { observations, decoder } = await decodeAll(pcapFile([{ data: first.subarray(0, 200), origLen: first.length }], { linktype: LINKTYPE.ETHERNET }));
+    expect(observations.map((o) => `${o.kind} ${o.name} ${o.data}`)).toEqual(answers.slice(0, 5).map((a) => `dns_answer frag.test ${a.data}`));
+    expect(decoder.issues.get(IPV4_FRAGMENT_CUT)).toBe(1);
+    expect(decoder.issues.get(NAME_SNAPLEN)).toBe(1);
+  });
+});
+
+describe('answer records in a query', () => {
+  test('an inverse query (opcode 1) carries an answer: not an observation, counted (zeek dns-inverse-query)', async () => {
+    const msg = concat(u16(0x1234), u16(0x0800), u16(0), u16(1), u16(0), u16(0), Uint8Array.of(0), u16(1), u16(1), u32(60), u16(4), Uint8Array.of(4, 3, 2, 1));
+    const { observations, decoder } = await decodeMessages([udpFrame(msg)]);
+    expect(observations).toEqual([]);
+    expect(decoder.issues.rows()).toEqual([{ layer: 'dns', kind: 'skipped', reason: 'answers_in_query', count: 1 }]);
+  });
+});
+
+describe('DNS found by content on other UDP ports (dns.heuristic)', () => {
+  const on = (msg: Uint8Array, ports: { client: number; server: number }, response = false) => udpFrame(msg, response, ports);
+
+  test.for<{ name: string; frame: () => Uint8Array; want: string[] }>([
+    { name: 'a query to UDP 443 (DNSCrypt certificate, Avast SecureDNS)', frame: () => on(dnsQuery('2.dnscrypt-cert.example.test', 'TXT'), { client: 38388, server: 443 }), want: ['2.dnscrypt-cert.example.test'] },
+    { name: 'a query padded with trailing bytes', frame: () => on(concat(dnsQuery('padded.test', 'TXT'), new Uint8Array(400)), { client: 38388, server: 443 }), want: ['padded.test'] },
+    { name: 'a response on 8053', frame: () => on(dnsResponse('alt.test', [{ type: 'A', name: 'alt.test', data: '198.18.3.3' }]), { client: 50000, server: 8053 }, true), want: ['alt.test'] },
+    { name: 'a query between two high ports', frame: () => on(dnsQuery('localhost'), { client: 12345, server: 32021 }), want: ['localhost'] },
+  ])('decoded: $name', async ({ frame, want }) => {
+    const { observations, decoder } = await decodeMessages([frame()]);
+    expect(observations.map((o) => o.name)).toEqual(want);
+    expect(decoder.issues.total()).toBe(0);
+    const off = await decodeMessages([frame()], { dnsHeuristic: false });
+    expect(off.observations).toEqual([]);
+  });
+
+  test.for<{ name: string; frame: () => Uint8Array }>([
+    { name: 'mDNS on 5353 (tshark: another protocol; configure the port to read it)', frame: () => on(dnsQuery('printer.local'), { client: 5353, server: 5353 }) },
+    { name: 'LLMNR on 5355', frame: () => on(dnsQuery('host'), { client: 50000, server: 5355 }) },
+    { name: 'NetBIOS name service on 137', frame: () => on(dnsQuery('WORKGROUP'), { client: 137, server: 137 }) },
+    { name: 'a header alone', frame: () => on(dnsQuery('x.test').subarray(0, 12), { client: 40000, server: 9999 }) },
+    { name: 'opcode UPDATE', frame: () => on(patch(dnsQuery('x.test'), 2, [0x28]), { client: 40000, server: 9999 }) },
+    { name: 'a query with an answer record', frame: () => on(patch(dnsQuery('x.test'), 6, u16(1)), { client: 40000, server: 9999 }) },
+    { name: 'two questions', frame: () => on(dnsQuery(['x.test', 'y.test']), { client: 40000, server: 9999 }) },
+    { name: 'a compressed question name', frame: () => on(rawMessage({}, question(Uint8Array.of(0xc0, 12))), { client: 40000, server: 9999 }) },
+    { name: 'class 0x1234', frame: () => on(concat(rawMessage({}, labels('x', 'test')), u16(1), u16(0x1234)), { client: 40000, server: 9999 }) },
+    { name: 'random bytes', frame: () => on(Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff), { client: 40000, server: 9999 }) },
+  ])('left alone: $name', async ({ frame }) => {
+    const { observations, decoder } = await decodeMessages([frame()]);
+    expect(observations).toEqual([]);
+    expect(decoder.issues.total()).toBe(0);
   });
 });
 
@@ -357,7 +507,7 @@ describe('decodeDns properties', () => {
     );
   });
 
-  test('random bytes and mutated messages never throw, and names stay within 253 characters', () => {
+  test('random bytes and mutated messages never throw, and names stay within 253 characters (escapes counted as one)', () => {
     const valid = dnsResponse('s01.upd.kaspersky.com', [
       { type: 'CNAME', name: 's01.upd.kaspersky.com', data: 's01.geo.kaspersky.com' },
       { type: 'A', name: 's01.geo.kaspersky.com', data: '198.18.9.9' },
@@ -378,7 +528,7 @@ describe('decodeDns properties', () => {
           nameFilter: undefined,
           filtered: () => {},
         });
-        for (const n of names) expect(n.length).toBeLessThanOrEqual(MAX_NAME_LEN);
+        for (const n of names) expect(n.replace(/\\(\d{3}|.)/g, 'x').length).toBeLessThanOrEqual(MAX_NAME_LEN);
       }),
       { numRuns: 3000 },
     );

@@ -1,7 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { NAME_INCOMPLETE } from '../../src/capture/unrecovered.js';
-import { HTTP_BAD_HOST, HTTP_NO_HOST, MAX_HEADER_BYTES, hostFromHeader, parseHttpRequests } from '../../src/capture/app/http.js';
+import {
+  HTTP_BAD_CHUNK,
+  HTTP_BAD_CONTENT_LENGTH,
+  HTTP_BAD_HOST,
+  HTTP_BAD_REQUEST_LINE,
+  HTTP_BAD_TRANSFER_ENCODING,
+  HTTP_HEADERS_EXCEED_WINDOW,
+  HTTP_HOST_TOO_LONG,
+  HTTP_NO_HOST,
+  MAX_HEADER_BYTES,
+  hostFromHeader,
+  parseHttpRequests,
+  type HttpResult,
+} from '../../src/capture/app/http.js';
 import type { DecodeIssue } from '../../src/capture/issues.js';
 import type { Observation } from '../../src/capture/observation.js';
 import { ascii, concat, eth, ETH_IPV4, httpGet, httpRequest, IPPROTO_TCP, ipv4, LINKTYPE, TCP_SYN, tcp } from '../helpers/packets.js';
@@ -108,7 +121,8 @@ describe('HTTP requests that yield no name, counted', () => {
     { name: 'Host of only a port', payload: () => ascii('GET / HTTP/1.1\r\nHost: :80\r\n\r\n'), issue: HTTP_BAD_HOST },
     { name: 'Host with a space inside', payload: () => ascii('GET / HTTP/1.1\r\nHost: a b.test\r\n\r\n'), issue: HTTP_BAD_HOST },
     { name: 'Host with a control character', payload: () => ascii('GET / HTTP/1.1\r\nHost: a\x01b.test\r\n\r\n'), issue: HTTP_BAD_HOST },
-    { name: 'Host longer than 253 characters', payload: () => httpGet(`${'a'.repeat(60)}.`.repeat(5), '/'), issue: HTTP_BAD_HOST },
+    { name: 'Host longer than 253 characters: not a hostname', payload: () => httpGet(`${'a'.repeat(60)}.`.repeat(5), '/'), issue: HTTP_HOST_TOO_LONG },
+    { name: 'a Host that is a sentence (suricata detect-bypass)', payload: () => ascii('GET /index.html HTTP/1.0\r\nHost: This is a dummy message body\r\n\r\n'), issue: HTTP_BAD_HOST },
     {
       name: 'a request without Host between two with one: the others are reported',
       payload: () => concat(httpGet('one.test', '/'), httpRequest({ target: '/' }), httpGet('three.test', '/')),
@@ -225,5 +239,122 @@ describe('parseHttpRequests properties', () => {
     expect(hosts).toEqual([]);
     expect(r.needMore).toBe(false);
     expect(r.issue).toBeDefined();
+  });
+});
+
+/** Parses `text` (one string of requests) and lists "host path" per request, with the result. */
+function parse(text: string | Uint8Array, chunked = false): { got: string[]; r: HttpResult } {
+  const b = typeof text === 'string' ? ascii(text) : text;
+  const got: string[] = [];
+  const r = parseHttpRequests(b, 0, b.length, { request: (h, p) => got.push(`${h} ${p}`) }, chunked);
+  return { got, r };
+}
+
+describe('HTTP as it is found in the wild (issue 14)', () => {
+  test.for<{ name: string; text: string; want: string[]; issue?: DecodeIssue }>([
+    { name: 'lines ending in a bare LF (RFC 9112 §2.2; zeek http-methods)', text: 'OPTIONS * HTTP/1.1\nHost: www.google.com\n\n', want: ['www.google.com *'] },
+    { name: 'mixed CRLF and bare LF', text: 'GET /a HTTP/1.1\r\nHost: a.test\nAccept: */*\r\n\n', want: ['a.test /a'] },
+    { name: 'a request line without a target (zeek http-no-uri)', text: 'GET HTTP/1.1\r\nHost: bro.org\r\n\r\n', want: ['bro.org '] },
+    { name: 'a known method alone on its line (zeek http-methods)', text: 'OPTIONS\nHost: www.google.com\n\n', want: ['www.google.com '] },
+    { name: 'a known method with a target and no version', text: 'GET /HTTP/1.1\r\nHost: a.test\r\n\r\n', want: ['a.test /HTTP/1.1'] },
+    { name: 'a version cut short ("HTTP/1.")', text: 'CCM_POST / HTTP/1.\r\nHost: a.test\r\n\r\n', want: ['a.test /'] },
+    { name: 'Content-Length with leading zeros (zeek leading_zeros)', text: 'POST / HTTP/1.1\r\nHost: target\r\nContent-Length: 00000000000000000000000000000005\r\n\r\nXXXXXGET /next HTTP/1.1\r\nHost: target\r\n\r\n', want: ['target /', 'target /next'] },
+    { name: 'empty lines before and between requests are skipped', text: '\r\n\r\nGET /1 HTTP/1.1\r\nHost: one.test\r\n\r\n\r\nGET /2 HTTP/1.1\r\nHost: two.test\r\n\r\n', want: ['one.test /1', 'two.test /2'] },
+    {
+      name: 'Transfer-Encoding: chunked wins over Content-Length (RFC 9112 §6.3; zeek te_cl_desync)',
+      text: 'POST / HTTP/1.1\r\nHost: target\r\nTransfer-Encoding: chunked\r\nContent-Length: 50\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: target\r\n\r\n',
+      want: ['target /', 'target /smuggled'],
+    },
+    {
+      name: 'chunked listed with another coding (zeek multi_value_te)',
+      text: 'POST / HTTP/1.1\r\nHost: target\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\nGET /smuggled-multi-te HTTP/1.1\r\nHost: target\r\n\r\n',
+      want: ['target /', 'target /smuggled-multi-te'],
+    },
+    {
+      name: 'chunks with extensions and a trailer, then the next request',
+      text: 'POST /up HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: Chunked\r\n\r\n5;name=v\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Sum: 1\r\n\r\nGET /next HTTP/1.1\r\nHost: b.test\r\n\r\n',
+      want: ['a.test /up', 'b.test /next'],
+    },
+    {
+      name: 'chunk data that looks like a request is data',
+      text: 'POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n25\r\nGET /fake HTTP/1.1\r\nHost: evil.test\r\n\r\n\r\n0\r\n\r\n',
+      want: ['a.test /'],
+    },
+    {
+      name: 'Content-Length 2^64-1 frames no body, counted (zeek cl_uint64max; tshark does the same)',
+      text: 'POST / HTTP/1.1\r\nHost: target\r\nContent-Length: 18446744073709551615\r\n\r\nGET /smuggled-cl-uint64max HTTP/1.1\r\nHost: target\r\n\r\n',
+      want: ['target /', 'target /smuggled-cl-uint64max'],
+      issue: HTTP_BAD_CONTENT_LENGTH,
+    },
+    { name: 'Content-Length that is not a number', text: 'POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 12abc\r\n\r\nGET / HTTP/1.1\r\nHost: b.test\r\n\r\n', want: ['a.test /', 'b.test /'], issue: HTTP_BAD_CONTENT_LENGTH },
+    { name: 'two different Content-Lengths', text: 'POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nGET / HTTP/1.1\r\nHost: b.test\r\n\r\n', want: ['a.test /', 'b.test /'], issue: HTTP_BAD_CONTENT_LENGTH },
+    { name: 'a list of equal Content-Lengths is one length (RFC 9110 §8.6)', text: 'POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3, 3\r\n\r\nxyzGET / HTTP/1.1\r\nHost: b.test\r\n\r\n', want: ['a.test /', 'b.test /'] },
+    { name: 'Transfer-Encoding without chunked: no body, counted', text: 'POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: gzip\r\n\r\nGET / HTTP/1.1\r\nHost: b.test\r\n\r\n', want: ['a.test /', 'b.test /'], issue: HTTP_BAD_TRANSFER_ENCODING },
+    { name: 'a chunk size that is not hex ends the connection', text: 'POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nGET / HTTP/1.1\r\nHost: b.test\r\n\r\n', want: ['a.test /'], issue: HTTP_BAD_CHUNK },
+    { name: 'an obs-fold line is not a header field', text: 'GET / HTTP/1.1\r\nX-A: 1\r\n Host: folded.test\r\nHost: real.test\r\n\r\n', want: ['real.test /'] },
+  ])('$name', ({ text, want, issue }) => {
+    const { got, r } = parse(text);
+    expect(got).toEqual(want);
+    expect(r.issue).toBe(issue);
+    expect(r.needMore).toBe(false);
+    expect(r.consumed).toBe(text.length);
+  });
+
+  test.for([
+    { name: 'RTSP', text: 'DESCRIBE rtsp://cam.test/live RTSP/1.0\r\nCSeq: 2\r\n\r\n' },
+    { name: 'SIP', text: 'INVITE sip:bob@b.test SIP/2.0\r\nHost: b.test\r\n\r\n' },
+    { name: 'an unknown method without a version', text: 'FROB /x\r\nHost: a.test\r\n\r\n' },
+  ])('another protocol in HTTP clothes is not read: $name', ({ text }) => {
+    const { got, r } = parse(text);
+    expect(got).toEqual([]);
+    expect(r.issue).toBe(HTTP_BAD_REQUEST_LINE);
+  });
+
+  test('a chunked body cut anywhere: the parser says where to resume, and the state carries over', () => {
+    const head = 'POST /up HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const body = '5\r\nhello\r\n3;x=1\r\nabc\r\n0\r\nT: 1\r\n\r\n';
+    const next = 'GET /next HTTP/1.1\r\nHost: b.test\r\n\r\n';
+    const all = ascii(head + body + next);
+    for (let k = head.length; k <= all.length; k++) {
+      // First call: bytes up to k. Then the rest, from where the parser left off (skipping any body bytes it owed).
+      const got: string[] = [];
+      const sink = { request: (h: string, p: string) => got.push(`${h} ${p}`) };
+      const r1 = parseHttpRequests(all, 0, k, sink);
+      let from = r1.consumed + r1.bodyRemaining;
+      const r2 = parseHttpRequests(all, Math.min(from, all.length), all.length, sink, r1.chunked);
+      from = Math.min(from, all.length) + r2.consumed;
+      expect(got, `cut at ${k}`).toEqual(['a.test /up', 'b.test /next']);
+      expect(r2.issue).toBeUndefined();
+      expect(from).toBe(all.length);
+    }
+  });
+
+  test(`headers past the window (${MAX_HEADER_BYTES} bytes): a Host read before it is reported, with a precise reason`, () => {
+    const b = concat(ascii('GET /big HTTP/1.1\r\nHost: early.test\r\n'), ascii(`X-Large: ${'x'.repeat(MAX_HEADER_BYTES)}\r\n`), ascii('Accept: */*\r\n\r\n'));
+    const { got, r } = parse(b);
+    expect(got).toEqual(['early.test /big']);
+    expect(r.issue).toBe(HTTP_HEADERS_EXCEED_WINDOW);
+    expect(r.nameLost).toBe(false);
+    expect(r.needMore).toBe(false);
+  });
+
+  test('headers past the window with the Host after it: the name is lost, and said so', () => {
+    const b = concat(ascii('GET / HTTP/1.1\r\n'), ascii(`X-Pad: ${'x'.repeat(MAX_HEADER_BYTES)}\r\n`), ascii('Host: late.test\r\n\r\n'));
+    const { got, r } = parse(b);
+    expect(got).toEqual([]);
+    expect(r.issue).toBe(HTTP_HEADERS_EXCEED_WINDOW);
+    expect(r.nameLost).toBe(true);
+  });
+
+  test('random bytes after a chunked request never throw', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (tail, chunked) => {
+        const b = concat(ascii('POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n'), tail);
+        const r = parseHttpRequests(b, 0, b.length, { request: () => {} }, chunked);
+        expect(r.consumed).toBeGreaterThanOrEqual(0);
+        expect(r.consumed).toBeLessThanOrEqual(b.length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

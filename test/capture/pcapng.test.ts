@@ -67,6 +67,21 @@ describe('pcapng sections', () => {
     ]);
   });
 
+  test('a section of another major version is skipped whole and counted (pcapng §4.1)', async () => {
+    const bytes = pcapngFile([
+      { interfaces: [{ linktype: LINKTYPE.ETHERNET }], packets: [{ iface: 0, data: ethDns('one.test') }] },
+      { major: 2, interfaces: [{ linktype: LINKTYPE.RAW }], packets: [{ iface: 0, data: rawDns('two.test') }, { iface: 3, data: rawDns('unknown.iface') }] },
+      { bigEndian: true, interfaces: [{ linktype: LINKTYPE.RAW }], packets: [{ iface: 0, data: rawDns('three.test') }] },
+    ]);
+    const { observations, decoder, result } = await decodeAll(bytes, { ext: 'pcapng' });
+    expect(result.damaged).toBeUndefined();
+    expect(observations.map((o) => [o.frame, o.name])).toEqual([
+      [1, 'one.test'],
+      [2, 'three.test'],
+    ]);
+    expect(decoder.issues.rows()).toStrictEqual([{ layer: 'pcapng', kind: 'skipped', reason: 'unsupported_section_version', count: 1 }]);
+  });
+
   test('zero packets: a section header and an interface alone', async () => {
     const { frames, result } = await readFrames(pcapngFile([{ interfaces: [{ linktype: LINKTYPE.ETHERNET }], packets: [] }]), 'pcapng');
     expect(frames).toEqual([]);

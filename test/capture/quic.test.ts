@@ -21,7 +21,7 @@ import {
   QUIC_TOO_MANY_FRAGMENTS,
   QUIC_TRUNCATED_HEADER,
   QUIC_TRUNCATED_PACKET,
-  QUIC_UNSUPPORTED_VERSION,
+  QUIC_VERSION_GREASE,
 } from '../../src/capture/app/quic.js';
 import {
   decodePacketNumber,
@@ -700,7 +700,7 @@ describe('QuicInitialAssembler', () => {
     { name: 'truncated Initial (snaplen)', dgram: () => V1_CLIENT_INITIAL.subarray(0, 256), want: QUIC_TRUNCATED_PACKET },
     { name: 'header cut in the DCID', dgram: () => V1_CLIENT_INITIAL.subarray(0, 9), want: QUIC_TRUNCATED_HEADER },
     { name: 'header cut before the Length', dgram: () => V1_CLIENT_INITIAL.subarray(0, 16), want: QUIC_TRUNCATED_HEADER },
-    { name: 'unknown version', dgram: () => MALFORMED.unknownVersion, want: QUIC_UNSUPPORTED_VERSION },
+    { name: 'unknown (greased) version', dgram: () => MALFORMED.unknownVersion, want: QUIC_VERSION_GREASE },
     { name: 'DCID longer than 20', dgram: () => MALFORMED.dcidTooLong, want: QUIC_BAD_HEADER },
     { name: 'SCID longer than 20', dgram: () => MALFORMED.scidTooLong, want: QUIC_BAD_HEADER },
     { name: 'Length too small for a sample', dgram: () => MALFORMED.lengthTooSmall, want: QUIC_PACKET_TOO_SHORT },

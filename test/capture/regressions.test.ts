@@ -98,12 +98,15 @@ describe('DNS', () => {
     expect((await run([f], { dnsPorts: [53, 5353] })).observations.map((o) => o.name)).toEqual(['printer.local']);
     expect((await run([f])).observations).toEqual([]);
   });
-  test('label "x.é" after "abc" decodes to "abc.x.é" (as dns-packet does)', () => {
+  test('label "x.é" after "abc" is "abc.x\\.\\195\\169" (RFC 1035 §5.1 presentation format, issue 14)', () => {
+    // dns-packet gives "abc.x.é", which reads as three labels; the escaped form keeps the
+    // label's dot and its UTF-8 bytes visible, as tshark and dig show them.
     const label = Uint8Array.of(0x78, 0x2e, 0xc3, 0xa9);
     const msg = concat(u16(1), u16(0x0100), u16(1), u16(0), u16(0), u16(0), Uint8Array.of(3, 0x61, 0x62, 0x63, label.length), label, Uint8Array.of(0), u16(1), u16(1));
     const got: string[] = [];
     decodeDns(msg, { query: (n) => got.push(n), answer: () => {}, nameFilter: undefined, filtered: () => {} });
-    expect(got).toEqual([dnsPacket.decode(Buffer.from(msg)).questions![0]!.name]);
+    expect(dnsPacket.decode(Buffer.from(msg)).questions![0]!.name).toBe('abc.x.é');
+    expect(got).toEqual(['abc.x\\.\\195\\169']);
   });
 });
 

@@ -27,31 +27,31 @@ const json = (args: string[]): { status: number | null; warnings: string[]; cove
 };
 
 describe('coverage', () => {
-  test('all frames of an unsupported link type (802.11 radiotap): said first with number and name; exit 5', () => {
-    const f = writeTemp(pcapFile(frames(40, () => new Uint8Array(60).fill(7)), { linktype: 127 }));
+  test('all frames of an unsupported link type (802.11 with a Prism header): said first with number and name; exit 5', () => {
+    const f = writeTemp(pcapFile(frames(40, () => new Uint8Array(60).fill(7)), { linktype: 119 }));
     const r = json([f]);
     expect(r.status).toBe(5);
     expect(r.coverage).toEqual({
       frames_read: 40,
       frames_decoded: 0,
       ratio: 0,
-      not_decoded: [{ reason: 'unsupported link type 127 (LINKTYPE_IEEE802_11_RADIOTAP)', frames: 40, linktype: 127, linktype_name: 'LINKTYPE_IEEE802_11_RADIOTAP' }],
+      not_decoded: [{ reason: 'unsupported link type 119 (LINKTYPE_IEEE802_11_PRISM)', frames: 40, linktype: 119, linktype_name: 'LINKTYPE_IEEE802_11_PRISM' }],
       cut_by_snaplen: { frames: 0, snaplen: null },
       quic_packets: { known_version: 0, unknown_version: 0 },
     });
     expect(r.warnings).toEqual([
       'Not one of the 40 frames could be decoded: nothing was analysed, and no finding here means anything.',
-      '40 of 40 frames (100%) have link type 127 (LINKTYPE_IEEE802_11_RADIOTAP), which kasmon cannot decode: the names in them are not in this report.',
+      '40 of 40 frames (100%) have link type 119 (LINKTYPE_IEEE802_11_PRISM), which kasmon cannot decode: the names in them are not in this report.',
     ]);
-    expect(r.stderr).toBe('kasmon: not one of the 40 frames could be decoded (unsupported link type 127 (LINKTYPE_IEEE802_11_RADIOTAP): 40); nothing was analysed\n');
+    expect(r.stderr).toBe('kasmon: not one of the 40 frames could be decoded (unsupported link type 119 (LINKTYPE_IEEE802_11_PRISM): 40); nothing was analysed\n');
     // The table puts it before everything but its title, and "none lost" is no longer the last word.
     const t = kasmon(['replay', f]);
     expect(t.status).toBe(5);
     expect(t.stdout.split('\n').slice(1, 3)).toEqual([
       'WARNING: Not one of the 40 frames could be decoded: nothing was analysed, and no finding here means anything.',
-      'WARNING: 40 of 40 frames (100%) have link type 127 (LINKTYPE_IEEE802_11_RADIOTAP), which kasmon cannot decode: the names in them are not in this report.',
+      'WARNING: 40 of 40 frames (100%) have link type 119 (LINKTYPE_IEEE802_11_PRISM), which kasmon cannot decode: the names in them are not in this report.',
     ]);
-    expect(t.stdout).toContain('coverage: 0 of 40 frames decoded (0.0%); not decoded: unsupported link type 127 (LINKTYPE_IEEE802_11_RADIOTAP) 40');
+    expect(t.stdout).toContain('coverage: 0 of 40 frames decoded (0.0%); not decoded: unsupported link type 119 (LINKTYPE_IEEE802_11_PRISM) 40');
     expect(kasmon(['names', f]).status).toBe(5);
   });
 
@@ -93,7 +93,7 @@ describe('coverage', () => {
   });
 
   test('an empty capture is not "nothing decodable": exit 0, coverage 1', () => {
-    const r = json([writeTemp(pcapFile([], { linktype: 127 }))]);
+    const r = json([writeTemp(pcapFile([], { linktype: 119 }))]);
     expect([r.status, r.coverage.ratio, r.warnings]).toEqual([0, 1, []]);
   });
 });

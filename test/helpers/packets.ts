@@ -55,6 +55,19 @@ export const LINKTYPE = {
   IPV4: 228,
   IPV6: 229,
   LINUX_SLL2: 276,
+  ARCNET_BSD: 7,
+  PPP: 9,
+  FDDI: 10,
+  PPP_HDLC: 50,
+  C_HDLC: 104,
+  IEEE802_11_RADIOTAP: 127,
+  ARCNET_LINUX: 129,
+  USER2: 149,
+  PPI: 192,
+  PPP_WITH_DIR: 204,
+  C_HDLC_WITH_DIR: 205,
+  NFLOG: 239,
+  PKTAP: 258,
 } as const;
 
 /** TCP flag bits (RFC 9293 §3.1). */
@@ -254,6 +267,160 @@ export interface PppoeOptions {
  */
 export function pppoe(o: PppoeOptions, payload: Uint8Array): Uint8Array {
   return concat(Uint8Array.of(0x11, 0x00), u16(o.session ?? 0x1234), u16(payload.length + 2), u16(o.proto ?? 0x0021), payload);
+}
+
+/** PPP protocol numbers (RFC 1661 §2). */
+export const PPP_IPV4 = 0x0021;
+export const PPP_IPV6 = 0x0057;
+export const PPP_LCP = 0xc021;
+
+export interface PppOptions {
+  /** Protocol field (default 0x0021 IPv4). */
+  proto?: number;
+  /** HDLC-like framing: address 0xff, control 0x03 first (RFC 1662 §3.1). */
+  hdlc?: boolean;
+  /** Protocol-Field-Compression (RFC 1661 §6.5): a one-byte protocol field. */
+  pfc?: boolean;
+}
+
+/** A PPP frame: [FF 03] protocol (2, or 1 with PFC), packet. */
+export function ppp(o: PppOptions, payload: Uint8Array): Uint8Array {
+  const proto = o.proto ?? PPP_IPV4;
+  const field = o.pfc === true ? Uint8Array.of(proto & 0xff) : u16(proto);
+  return concat(o.hdlc === true ? Uint8Array.of(0xff, 0x03) : new Uint8Array(0), field, payload);
+}
+
+/** Cisco HDLC: address (0x0f unicast), control (0), EtherType (2), packet. */
+export function chdlc(type: number, payload: Uint8Array): Uint8Array {
+  return concat(Uint8Array.of(0x0f, 0x00), u16(type), payload);
+}
+
+/** IEEE 802.2 LLC with a SNAP header (RFC 1042): AA AA 03, OUI 00-00-00, EtherType. */
+export function llcSnap(type: number, payload: Uint8Array, oui = 0): Uint8Array {
+  return concat(Uint8Array.of(0xaa, 0xaa, 0x03, (oui >> 16) & 0xff, (oui >> 8) & 0xff, oui & 0xff), u16(type), payload);
+}
+
+/** IEEE 802.3 frame with a length field instead of an EtherType: dst, src, length (2), LLC payload. */
+export function eth8023(llcPayload: Uint8Array): Uint8Array {
+  return concat(mac(MAC_ROUTER), mac(MAC_CLIENT), u16(llcPayload.length), llcPayload);
+}
+
+/** FDDI (LINKTYPE_FDDI): frame control 0x50 (async LLC), dst (6), src (6), then LLC. */
+export function fddi(llcPayload: Uint8Array): Uint8Array {
+  return concat(Uint8Array.of(0x50), mac(MAC_ROUTER), mac(MAC_CLIENT), llcPayload);
+}
+
+/**
+ * ARCnet: source (1), destination (1), [offset (2) on Linux], protocol id (1) (0xf0 RFC 1051 IP,
+ * 0xd4 RFC 1201 IP, 0xc4 IPv6); RFC 1201 ids add split flag (1) and sequence (2).
+ */
+export function arcnet(o: { linux: boolean; protoId: number }, payload: Uint8Array): Uint8Array {
+  const head = o.linux ? Uint8Array.of(0xbe, 0x50, 0xc6, 0x00, o.protoId) : Uint8Array.of(0xbe, 0x50, o.protoId);
+  const split = o.protoId === 0xf0 ? new Uint8Array(0) : Uint8Array.of(0, 0x12, 0x34);
+  return concat(head, split, payload);
+}
+
+/** One NFLOG TLV: length (2), type (2) in the given byte order, value, padded to 4 bytes. */
+export function nflogTlv(type: number, value: Uint8Array, le = true): Uint8Array {
+  const h = new Uint8Array(4);
+  const v = new DataView(h.buffer);
+  v.setUint16(0, 4 + value.length, le);
+  v.setUint16(2, type, le);
+  return concat(h, value, new Uint8Array((4 - (value.length % 4)) % 4));
+}
+
+/**
+ * Linux NFLOG (LINKTYPE_NFLOG): family (1), version 0 (1), resource id (2, BE), then TLVs:
+ * a prefix string (type 10), a hardware protocol (type 1) and the packet (type 9, NFULA_PAYLOAD).
+ */
+export function nflog(o: { family?: number; le?: boolean; payload?: boolean }, packet: Uint8Array): Uint8Array {
+  const le = o.le ?? true;
+  return concat(
+    Uint8Array.of(o.family ?? 2, 0, 0, 5),
+    nflogTlv(1, Uint8Array.of(0x08, 0x00, 3, 0), le),
+    nflogTlv(10, ascii('kasmon\0'), le),
+    o.payload === false ? new Uint8Array(0) : nflogTlv(9, packet, le),
+  );
+}
+
+/** Apple PKTAP header (108 bytes, little-endian): length, record type 1 (packet), DLT, interface name, ... */
+export function pktap(dlt: number, frame: Uint8Array, recordType = 1): Uint8Array {
+  const h = new Uint8Array(108);
+  const v = new DataView(h.buffer);
+  v.setUint32(0, 108, true);
+  v.setUint32(4, recordType, true);
+  v.setUint32(8, dlt, true);
+  h.set(ascii('en0'), 12);
+  return concat(h, frame);
+}
+
+export interface WlanOptions {
+  /** QoS Data (subtype 8) instead of Data (default true). */
+  qos?: boolean;
+  toDs?: boolean;
+  fromDs?: boolean;
+  protected?: boolean;
+  moreFragments?: boolean;
+  /** Frame control type (default 2, data) and subtype override. */
+  type?: number;
+  subtype?: number;
+  /** +HTC/Order bit: a 4-byte HT Control field in QoS frames. */
+  htc?: boolean;
+  /** A-MSDU present in the QoS Control field: the body is A-MSDU subframes. */
+  amsdu?: boolean;
+}
+
+/** IEEE 802.11 data frame (IEEE 802.11-2020 §9.3.2.1): header, then the body as given (no FCS). */
+export function wlan(o: WlanOptions, body: Uint8Array): Uint8Array {
+  const qos = o.qos ?? true;
+  const subtype = o.subtype ?? (qos ? 8 : 0);
+  const fc0 = ((o.type ?? 2) << 2) | (subtype << 4);
+  const fc1 = (o.toDs ? 1 : 0) | (o.fromDs ? 2 : 0) | (o.moreFragments ? 4 : 0) | (o.protected ? 0x40 : 0) | (o.htc ? 0x80 : 0);
+  const parts = [Uint8Array.of(fc0, fc1, 0, 0), mac(MAC_ROUTER), mac(MAC_CLIENT), mac(MAC_ROUTER), Uint8Array.of(0x10, 0x00)];
+  if (o.toDs && o.fromDs) parts.push(mac(MAC_CLIENT));
+  if (subtype & 8) {
+    parts.push(Uint8Array.of(o.amsdu ? 0x80 : 0, 0));
+    if (o.htc) parts.push(new Uint8Array(4));
+  }
+  return concat(...parts, body);
+}
+
+/** One A-MSDU subframe: DA (6), SA (6), length (2), MSDU, padded to 4 bytes (except the last). */
+export function amsduSubframe(msdu: Uint8Array, last = false): Uint8Array {
+  const pad = last ? 0 : (4 - ((14 + msdu.length) % 4)) % 4;
+  return concat(mac(MAC_ROUTER), mac(MAC_CLIENT), u16(msdu.length), msdu, new Uint8Array(pad));
+}
+
+/**
+ * Radiotap header (radiotap.org): version 0, pad, length (LE), present bitmap(s), then TSFT (8,
+ * 8-aligned), Flags (1: 0x10 FCS at end, 0x20 data pad), Rate (1). `extraPresent` adds a second
+ * present word (bit 31 of the first set), as drivers with vendor namespaces write.
+ */
+export function radiotap(o: { flags?: number; extraPresent?: boolean }, frame: Uint8Array): Uint8Array {
+  const words = o.extraPresent ? 2 : 1;
+  const fieldsAt = 4 + 4 * words;
+  const tsftAt = (fieldsAt + 7) & ~7;
+  const len = tsftAt + 8 + 2;
+  const h = new Uint8Array(len);
+  const v = new DataView(h.buffer);
+  v.setUint16(2, len, true);
+  v.setUint32(4, 0x07 | (o.extraPresent ? 0x80000000 : 0), true);
+  if (o.extraPresent) v.setUint32(8, 0, true);
+  h[tsftAt + 8] = o.flags ?? 0;
+  h[tsftAt + 9] = 2; // 1 Mb/s
+  return concat(h, frame);
+}
+
+/** CACE PPI header with one 802.11-Common field (type 2, 20 bytes; flags bit 0x0001 = FCS present). */
+export function ppi(o: { dlt?: number; fcs?: boolean }, frame: Uint8Array): Uint8Array {
+  const h = new Uint8Array(8 + 4 + 20);
+  const v = new DataView(h.buffer);
+  v.setUint16(2, h.length, true);
+  v.setUint32(4, o.dlt ?? 105, true);
+  v.setUint16(8, 2, true);
+  v.setUint16(10, 20, true);
+  v.setUint16(12 + 8, o.fcs ? 1 : 0, true);
+  return concat(h, frame);
 }
 
 // ─────────────────────────────── network layer ───────────────────────────────
@@ -532,6 +699,46 @@ export function erspan3(o: Erspan3Options, frame: Uint8Array): Uint8Array {
     platform ?? new Uint8Array(0),
     frame,
   );
+}
+
+/**
+ * RFC 2637 §4.1 enhanced GRE (PPTP): flags with K set (and S/A when given), version 1, protocol
+ * 0x880b, payload length (2), call id (2), [sequence (4)], [acknowledgment (4)], then PPP.
+ */
+export function pptpGre(o: { seq?: number; ack?: number; callId?: number }, pppFrame: Uint8Array): Uint8Array {
+  const flags = 0x2000 | (o.seq !== undefined ? 0x1000 : 0) | (o.ack !== undefined ? 0x0080 : 0) | 1;
+  const parts = [u16(flags), u16(0x880b), u16(pppFrame.length), u16(o.callId ?? 7)];
+  if (o.seq !== undefined) parts.push(u32(o.seq));
+  if (o.ack !== undefined) parts.push(u32(o.ack));
+  return concat(...parts, pppFrame);
+}
+
+/**
+ * AYIYA (draft-massar-v6ops-ayiya §5), as SixXS used it: identity 16 bytes (IDLen 4, type 1),
+ * SHA-1 signature 20 bytes (SigLen 5, hash 2), auth 1, the opcode (1 = forward), next header.
+ */
+export function ayiya(next: number, payload: Uint8Array, opcode = 1): Uint8Array {
+  return concat(Uint8Array.of(0x41, 0x52, 0x10 | opcode, next), u32(0x4af64c05), new Uint8Array(16).fill(0x20), new Uint8Array(20).fill(0x5a), payload);
+}
+
+/**
+ * RFC 5415 CAPWAP data: preamble 0, then HLEN 2 (8 bytes), RID 1, WBID 1, flags T (native
+ * frame) when `native`, F when `fragment`; fragment id and offset zero.
+ */
+export function capwapData(o: { native: boolean; fragment?: boolean; dtls?: boolean }, frame: Uint8Array): Uint8Array {
+  if (o.dtls === true) return concat(Uint8Array.of(0x01, 0, 0, 0), frame);
+  const h = (2 << 19) | (1 << 14) | (1 << 9) | (o.native ? 0x100 : 0) | (o.fragment === true ? 0x80 : 0);
+  return concat(Uint8Array.of(0x00, (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff), new Uint8Array(4), frame);
+}
+
+/** RFC 4380 Teredo: [origin indicator 0x0000, port (2), address (4)], then the IPv6 packet. */
+export function teredo(ipv6Packet: Uint8Array, origin = false): Uint8Array {
+  return origin ? concat(Uint8Array.of(0, 0, 0xc3, 0x50, 0x3f, 0x57, 0xfe, 0x12), ipv6Packet) : ipv6Packet;
+}
+
+/** RFC 8300 NSH: version 0, length 2 words (MD type 2, no metadata), next protocol, service path 42/255. */
+export function nsh(next: number, payload: Uint8Array): Uint8Array {
+  return concat(Uint8Array.of(0x0f, 0xc2, 0x02, next, 0, 0, 42, 255), payload);
 }
 
 /** RFC 7348 §5 VXLAN (UDP 4789): flags (I=0x08) (1), reserved (3), VNI (3), reserved (1), then an Ethernet frame. */

@@ -117,6 +117,8 @@ export interface PcapngBlock {
 
 export interface PcapngSection {
   bigEndian?: boolean;
+  /** Section Header Block major version (default 1). */
+  major?: number;
   interfaces: readonly PcapngInterface[];
   packets: readonly PcapngPacket[];
   /** Further blocks (unknown types, NRB, ISB…), placed among the packets. */
@@ -158,12 +160,12 @@ function options(opts: ReadonlyArray<readonly [number, Uint8Array]>, be: boolean
   return concat(...parts);
 }
 
-function shb(be: boolean): Uint8Array {
+function shb(be: boolean, major = 1): Uint8Array {
   // §4.1: byte-order magic, major 1, minor 0, section length -1 (unknown).
   const body = new Uint8Array(16);
   const v = new DataView(body.buffer);
   v.setUint32(0, 0x1a2b3c4d, !be);
-  v.setUint16(4, 1, !be);
+  v.setUint16(4, major, !be);
   v.setUint16(6, 0, !be);
   v.setBigInt64(8, -1n, !be);
   return pcapngBlock(PCAPNG_BT.SHB, body, be);
@@ -217,7 +219,7 @@ function packetBlock(p: PcapngPacket, index: number, ifaces: readonly PcapngInte
 
 export function pcapngSection(s: PcapngSection): Uint8Array {
   const be = s.bigEndian === true;
-  const parts = [shb(be), ...s.interfaces.map((i) => idb(i, be))];
+  const parts = [shb(be, s.major), ...s.interfaces.map((i) => idb(i, be))];
   const extra = s.extraBlocks ?? [];
   const blocksBefore = (k: number): Uint8Array[] =>
     extra.filter((x) => (x.before ?? 0) === k).map((x) => pcapngBlock(x.type, x.body, be));
@@ -284,7 +286,7 @@ export async function decodeAll(bytes: Uint8Array, opts: DecoderOptions & { ext?
   const observations: Observation[] = [];
   const decoder = new Decoder((o) => observations.push(o), decoderOpts);
   decoder.setSource(undefined);
-  const result = await readCapture(path, packetTimeDriver(decoder));
+  const result = await readCapture(path, packetTimeDriver(decoder), { onIssue: (i) => decoder.count(i) });
   decoder.finish();
   return { observations, decoder, result };
 }

@@ -105,6 +105,8 @@ export function splitCrypto(message: Uint8Array, cuts: number | number[], base =
 export interface InitialSpec {
   /** @default QuicVersion.V1 */
   version?: number;
+  /** Seal with this known version's salt, labels and type bits while writing `version` in the header (an unknown version). */
+  like?: number;
   /** Destination Connection ID written in the header. */
   dcid: Uint8Array;
   /** DCID the keys are derived from (the client's original DCID). @default dcid */
@@ -129,8 +131,8 @@ export interface InitialSpec {
  */
 export function sealInitial(spec: InitialSpec, payload: Uint8Array): Uint8Array {
   const version = spec.version ?? QuicVersion.V1;
-  const v = quicVersionInfo(version);
-  const keys = deriveInitialKeys(version, spec.keyDcid ?? spec.dcid, spec.side ?? 'client');
+  const v = quicVersionInfo(spec.like ?? version);
+  const keys = deriveInitialKeys(version, spec.keyDcid ?? spec.dcid, spec.side ?? 'client', v);
   if (v === undefined || keys === undefined) throw new Error(`no Initial keys for version ${version.toString(16)}`);
   const pn = spec.pn ?? 0;
   const pnLength = spec.pnLength ?? 4;

@@ -5,22 +5,67 @@ import { defineIssue, type DecodeIssue } from '../issues.js';
  * HTTP/1.x requests (RFC 9112 §3, §3.2 Host): the request line is
  *   method SP request-target SP HTTP-version CRLF
  * followed by header fields until an empty line. Several requests may share a segment
- * (pipelining); a body is skipped by Content-Length.
+ * (pipelining); a body is skipped by its framing (RFC 9112 §6.3): chunked when
+ * Transfer-Encoding lists it (it wins over Content-Length), else Content-Length.
+ *
+ * Lenient where real clients and servers are (RFC 9112 §2.2, tshark, Zeek): a line may end
+ * in a bare LF; empty lines before a request are skipped; a request line without a target
+ * ("GET HTTP/1.1") still has its Host read. A Content-Length that is not a number, or too
+ * large to be one (2^64-1 in request-smuggling tests), frames no body, as in tshark; it is
+ * counted.
  */
-export const HTTP_TRUNCATED_HEADERS = defineIssue('http', 'truncated', 'headers');
 export const HTTP_NO_HOST = defineIssue('http', 'skipped', 'no_host');
 export const HTTP_BAD_HOST = defineIssue('http', 'invalid', 'host');
+/** A Host longer than a DNS name can be (RFC 1035 §2.3.4: 253 characters): not a hostname. */
+export const HTTP_HOST_TOO_LONG = defineIssue('http', 'invalid', 'host_too_long');
 export const HTTP_BAD_REQUEST_LINE = defineIssue('http', 'invalid', 'request_line');
+/**
+ * The request line and header fields run past MAX_HEADER_BYTES (the stream window): a Host
+ * among the complete lines before that point is still reported, but the requests after this
+ * one on the connection cannot be found.
+ */
+export const HTTP_HEADERS_EXCEED_WINDOW = defineIssue('http', 'skipped', 'headers_exceed_window');
+/** Content-Length is not a decimal number below 2^53, or two of them differ (RFC 9112 §6.3 rule 5). */
+export const HTTP_BAD_CONTENT_LENGTH = defineIssue('http', 'invalid', 'content_length');
+/** Transfer-Encoding without chunked in a request (RFC 9112 §6.3 rule 4): no body is assumed. */
+export const HTTP_BAD_TRANSFER_ENCODING = defineIssue('http', 'invalid', 'transfer_encoding');
+/** A chunk-size line that is not hexadecimal (RFC 9112 §7.1): the connection's framing is lost. */
+export const HTTP_BAD_CHUNK = defineIssue('http', 'invalid', 'chunk');
 /** Header blocks longer than this are not looked at further (a named limit, counted). */
 export const MAX_HEADER_BYTES = 16_384;
+/** A chunk-size line (with extensions) longer than this is malformed. */
+const MAX_CHUNK_LINE = 1024;
+/** Content-Length digits beyond this cannot be a real length (and lose precision as numbers). */
+const MAX_LENGTH_DIGITS = 15;
 const MAX_METHOD = 16;
 const MAX_PATH = 256;
 
 const SP = 0x20;
+const HTAB = 0x09;
 const CR = 0x0d;
 const LF = 0x0a;
 
-/** method token (upper-case letters, '-' or '_') followed by SP: the cheap content probe. */
+/**
+ * Methods of RFC 9110 §9, WebDAV (RFC 4918, 3253, 5323), PATCH (RFC 5789) and a few more
+ * tshark knows: a request line holding one of these is read even without a version (HTTP/0.9
+ * style, or mangled as in zeek's http-methods trace), as tshark does. Any other method token
+ * needs the request line's "HTTP/" version.
+ */
+const KNOWN_METHODS = new Set([
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
+  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'CHECKOUT',
+  'CHECKIN', 'VERSION-CONTROL', 'UNCHECKOUT', 'MKWORKSPACE', 'UPDATE', 'LABEL', 'MERGE', 'MKACTIVITY',
+  'ORDERPATCH', 'ACL', 'MKCALENDAR', 'BIND', 'UNBIND', 'REBIND', 'CCM_POST', 'RPC_CONNECT', 'RPC_IN_DATA', 'RPC_OUT_DATA',
+]);
+
+function knownMethod(b: Uint8Array, s: number, e: number): boolean {
+  return e - s >= 3 && e - s <= MAX_METHOD && KNOWN_METHODS.has(latin1(b, s, e));
+}
+
+/**
+ * The cheap content probe: a method token (upper-case letters, '-' or '_') followed by SP,
+ * or a known method alone on its line.
+ */
 export function looksLikeHttpRequest(b: Uint8Array, off: number, end: number): boolean {
   const c0 = b[off];
   if (c0 === undefined || c0 < 0x41 || c0 > 0x5a) return false;
@@ -28,6 +73,7 @@ export function looksLikeHttpRequest(b: Uint8Array, off: number, end: number): b
   for (let i = off + 1; i < lim; i++) {
     const c = b[i]!;
     if (c === SP) return i - off >= 3;
+    if (c === CR || c === LF) return knownMethod(b, off, i);
     if (!((c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f)) return false;
   }
   return false;
@@ -37,9 +83,21 @@ export interface HttpSink {
   request(host: string, path: string): void;
 }
 
-function indexOfCrlf(b: Uint8Array, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) if (b[i] === CR && b[i + 1] === LF) return i;
+/** Index of the next LF in [from, end), or -1. */
+function indexOfLf(b: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (b[i] === LF) return i;
   return -1;
+}
+
+/** Index of the first ':' in [from, end), or -1. */
+function indexOfColon(b: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (b[i] === 0x3a) return i;
+  return -1;
+}
+
+/** End of the line content before the LF at `lf` (a CR before it is dropped). */
+function lineEnd(b: Uint8Array, start: number, lf: number): number {
+  return lf > start && b[lf - 1] === CR ? lf - 1 : lf;
 }
 
 /** Header name at [s, colon) equals `name` (lower-case ASCII), ignoring case. */
@@ -82,81 +140,271 @@ function pathOf(target: string): string {
 }
 
 export interface HttpResult {
-  /** Bytes consumed by complete requests (header block and any Content-Length body). */
+  /** Bytes consumed by complete requests (header blocks and bodies, as far as given). */
   consumed: number;
-  /** The last request's header block was incomplete: more bytes are needed. */
+  /** The bytes after `consumed` start something unfinished: more bytes are needed. */
   needMore: boolean;
-  /** Body bytes (Content-Length) of the last request that lie beyond the bytes given. */
+  /** Body bytes (Content-Length, or chunk data) of the last request that lie beyond the bytes given. */
   bodyRemaining: number;
+  /** After `bodyRemaining`, the stream is still inside a chunked body (pass `chunked` next time). */
+  chunked: boolean;
+  /** A request's Host could not be read because its header block exceeded the window. */
+  nameLost: boolean;
   issue?: DecodeIssue;
 }
 
 /**
- * Parses consecutive requests starting at `off`. Each complete header block with a Host
- * yields one `sink.request`. A header block cut at the end of the bytes sets `needMore`
- * (the TCP reassembler then waits for more).
+ * A Content-Length value (RFC 9110 §8.6): 1*DIGIT (leading zeros allowed), or a list of
+ * identical ones; -1 when invalid.
  */
-export function parseHttpRequests(b: Uint8Array, off: number, end: number, sink: HttpSink): HttpResult {
+function contentLength(b: Uint8Array, s: number, e: number): number {
+  let value = -1;
+  let digits = 0;
+  let significant = 0;
+  let n = 0;
+  for (let i = s; i <= e; i++) {
+    const c = i < e ? b[i]! : 0x2c;
+    if (c >= 0x30 && c <= 0x39) {
+      digits++;
+      if ((n > 0 || c !== 0x30) && ++significant > MAX_LENGTH_DIGITS) return -1;
+      n = n * 10 + (c - 0x30);
+    } else if (c === 0x2c) {
+      if (digits === 0 || (value >= 0 && value !== n)) return -1;
+      value = n;
+      n = 0;
+      digits = 0;
+      significant = 0;
+    } else if (c !== SP && c !== HTAB) return -1;
+    else if (digits > 0 && i + 1 < e && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39) return -1; // "1 2"
+  }
+  return value;
+}
+
+/** Does a Transfer-Encoding value list the chunked coding (RFC 9112 §7)? */
+function listsChunked(b: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i + 7 <= e; i++) {
+    if ((b[i]! | 0x20) !== 0x63 || (i > s && b[i - 1] !== SP && b[i - 1] !== HTAB && b[i - 1] !== 0x2c)) continue;
+    let ok = true;
+    for (let k = 1; k < 7 && ok; k++) ok = (b[i + k]! | 0x20) === 'chunked'.charCodeAt(k);
+    const after = i + 7 < e ? b[i + 7]! : 0x2c;
+    if (ok && (after === 0x2c || after === SP || after === HTAB || after === 0x3b)) return true;
+  }
+  return false;
+}
+
+const NEED_MORE = -1;
+const BAD_CHUNK = -2;
+/** Set by `chunkedBody` when it returns `end` inside chunk data: the data bytes still to come. */
+let chunkDataLeft = 0;
+/** Set by `chunkedBody` when it returns NEED_MORE: where parsing resumes with more bytes. */
+let chunkResume = 0;
+
+/**
+ * RFC 9112 §7.1 chunked body from `p` (at a chunk-size line, or at the CRLF ending the previous
+ * chunk's data): chunk-size [; ext] CRLF data CRLF ... last-chunk (size 0), trailer fields,
+ * CRLF. Returns where the body ends; `end` with `chunkDataLeft` > 0 when it stops inside chunk
+ * data; NEED_MORE (the position to resume from is in `chunkResume`) or BAD_CHUNK.
+ */
+function chunkedBody(b: Uint8Array, p: number, end: number): number {
+  chunkDataLeft = 0;
+  for (;;) {
+    while (p < end && (b[p] === CR || b[p] === LF)) p++;
+    chunkResume = p;
+    const lf = indexOfLf(b, p, Math.min(end, p + MAX_CHUNK_LINE));
+    if (lf < 0) return end - p < MAX_CHUNK_LINE ? NEED_MORE : BAD_CHUNK;
+    let size = 0;
+    let i = p;
+    for (; i < lf; i++) {
+      const c = b[i]! | 0x20;
+      const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+      if (v < 0) break;
+      if (i - p >= 13) return BAD_CHUNK; // 2^52: no real chunk is larger
+      size = size * 16 + v;
+    }
+    if (i === p) return BAD_CHUNK;
+    const after = b[i]!;
+    if (i < lf && after !== 0x3b && after !== SP && after !== HTAB && after !== CR) return BAD_CHUNK;
+    if (size === 0) {
+      // Trailer fields, then the empty line that ends the message.
+      let q = lf + 1;
+      for (;;) {
+        const t = indexOfLf(b, q, Math.min(end, p + MAX_HEADER_BYTES));
+        if (t < 0) return end - p < MAX_HEADER_BYTES ? NEED_MORE : BAD_CHUNK;
+        if (lineEnd(b, q, t) === q) return t + 1;
+        q = t + 1;
+      }
+    }
+    const dataEnd = lf + 1 + size;
+    if (dataEnd > end) {
+      chunkDataLeft = dataEnd - end;
+      return end;
+    }
+    p = dataEnd;
+  }
+}
+
+/**
+ * Parses consecutive requests starting at `off`. Each complete header block with a Host
+ * yields one `sink.request`. A request line or header block cut at the end of the bytes sets
+ * `needMore` (the TCP reassembler then waits for more). `chunked`: the bytes continue a
+ * chunked body (HttpResult.chunked of the previous call).
+ */
+export function parseHttpRequests(b: Uint8Array, off: number, end: number, sink: HttpSink, chunked = false): HttpResult {
   let p = off;
-  const res: HttpResult = { consumed: 0, needMore: false, bodyRemaining: 0 };
-  while (p < end && looksLikeHttpRequest(b, p, end)) {
-    const lineEnd = indexOfCrlf(b, p, Math.min(end, p + MAX_HEADER_BYTES));
-    if (lineEnd < 0) {
-      res.needMore = end - p < MAX_HEADER_BYTES;
-      if (!res.needMore) res.issue = HTTP_BAD_REQUEST_LINE;
-      break;
+  const res: HttpResult = { consumed: 0, needMore: false, bodyRemaining: 0, chunked: false, nameLost: false };
+  let inChunked = chunked;
+  for (;;) {
+    if (inChunked) {
+      const e = chunkedBody(b, p, end);
+      if (e === NEED_MORE) {
+        res.consumed = chunkResume - off;
+        res.needMore = true;
+        res.chunked = true;
+        return res;
+      }
+      if (e === BAD_CHUNK) {
+        res.issue ??= HTTP_BAD_CHUNK;
+        res.consumed = end - off;
+        return res;
+      }
+      if (chunkDataLeft > 0) {
+        res.bodyRemaining = chunkDataLeft;
+        res.chunked = true;
+        res.consumed = end - off;
+        return res;
+      }
+      p = e;
+      res.consumed = p - off;
+      inChunked = false;
     }
-    const sp1 = b.indexOf(SP, p);
-    const sp2 = sp1 >= 0 ? b.lastIndexOf(SP, lineEnd) : -1;
-    if (sp1 < 0 || sp2 <= sp1 || sp2 + 6 > lineEnd || b[sp2 + 1] !== 0x48 /* H */) {
-      res.issue = HTTP_BAD_REQUEST_LINE;
-      break;
+    // RFC 9112 §2.2: empty lines before a request line are ignored.
+    while (p < end && (b[p] === CR || b[p] === LF)) p++;
+    if (p >= end) {
+      res.consumed = end - off;
+      return res;
     }
+    if (!looksLikeHttpRequest(b, p, end)) {
+      // The next request may be cut inside its method ("GE|T /"): wait for the rest.
+      if (res.issue === undefined && couldBeMethodPrefix(b, p, end)) {
+        res.consumed = p - off;
+        res.needMore = true;
+      } else {
+        res.consumed = end - off;
+      }
+      return res;
+    }
+    const lim = Math.min(end, p + MAX_HEADER_BYTES);
+    const lf0 = indexOfLf(b, p, lim);
+    if (lf0 < 0) return incomplete(res, p, off, end, false);
+    const le = lineEnd(b, p, lf0);
+    // method SP [request-target SP] HTTP-version; a known method may go without the version.
+    let sp1 = p;
+    while (sp1 < le && b[sp1] !== SP) sp1++;
+    const sp2 = sp1 < le ? b.lastIndexOf(SP, le - 1) : sp1;
+    const version = sp2 > sp1 ? sp2 + 1 : sp1 + 1;
+    let targetEnd = sp2 > sp1 ? sp2 : sp1 + 1;
+    if (le - version < 6 || b[version] !== 0x48 /* H */ || b[version + 1] !== 0x54 || b[version + 4] !== 0x2f /* / */) {
+      if (!knownMethod(b, p, sp1) || hasOtherVersion(b, version, le)) {
+        res.issue = HTTP_BAD_REQUEST_LINE;
+        res.consumed = end - off;
+        return res;
+      }
+      targetEnd = Math.max(sp1 + 1, le);
+    }
+    const target = (): string => pathOf(latin1(b, Math.min(sp1 + 1, targetEnd), targetEnd));
     let host: string | undefined;
     let hostSeen = false;
-    let contentLength = 0;
-    let q = lineEnd + 2;
+    let hostTooLong = false;
+    let length = 0;
+    let lengthBad = false;
+    let te = 0; // 0 none, 1 chunked, 2 another coding
+    let q = lf0 + 1;
     let complete = false;
     for (;;) {
-      const e = indexOfCrlf(b, q, Math.min(end, p + MAX_HEADER_BYTES));
-      if (e < 0) break;
+      const lf = indexOfLf(b, q, lim);
+      if (lf < 0) break;
+      const e = lineEnd(b, q, lf);
       if (e === q) {
         complete = true;
-        q += 2;
+        q = lf + 1;
         break;
       }
-      const colon = b.indexOf(0x3a, q);
-      if (colon > q && colon < e) {
+      const colon = indexOfColon(b, q, e);
+      // A line starting with whitespace continues the previous field (obs-fold): not a field.
+      if (colon > q && colon < e && b[q] !== SP && b[q] !== HTAB) {
         if (!hostSeen && nameIs(b, q, colon, 'host')) {
           hostSeen = true;
           host = hostFromHeader(latin1Lower(b, colon + 1, e));
+          if (host === undefined) hostTooLong = hostValueTooLong(b, colon + 1, e);
         } else if (nameIs(b, q, colon, 'content-length')) {
-          const n = Number.parseInt(latin1Lower(b, colon + 1, e).trim(), 10);
-          contentLength = Number.isFinite(n) && n > 0 ? n : 0;
+          const n = contentLength(b, colon + 1, e);
+          if (n < 0 || (length > 0 && n !== length)) lengthBad = true;
+          else length = n;
+        } else if (nameIs(b, q, colon, 'transfer-encoding')) {
+          te = te === 1 || listsChunked(b, colon + 1, e) ? 1 : 2;
         }
       }
-      q = e + 2;
+      q = lf + 1;
     }
     if (!complete) {
-      res.needMore = end - p < MAX_HEADER_BYTES;
-      if (!res.needMore) res.issue = HTTP_TRUNCATED_HEADERS;
-      break;
+      // The window ended inside the header block: a Host already read still counts.
+      if (end - p >= MAX_HEADER_BYTES && host !== undefined) sink.request(host, target());
+      return incomplete(res, p, off, end, host !== undefined);
     }
-    if (host !== undefined) sink.request(host, pathOf(latin1(b, sp1 + 1, sp2)));
-    else res.issue = hostSeen ? HTTP_BAD_HOST : HTTP_NO_HOST;
-    p = q + contentLength;
-    if (p > end) {
-      res.bodyRemaining = p - end;
-      res.consumed = end - off;
-      break;
-    }
+    if (host !== undefined) sink.request(host, target());
+    else res.issue = !hostSeen ? HTTP_NO_HOST : hostTooLong ? HTTP_HOST_TOO_LONG : HTTP_BAD_HOST;
+    // RFC 9112 §6.3: chunked wins over Content-Length; another coding alone, or an invalid
+    // Content-Length, leaves the length unknown: no body is assumed (as tshark does).
+    p = q;
     res.consumed = p - off;
+    if (te === 1) {
+      inChunked = true;
+      continue;
+    }
+    if (te === 2) res.issue ??= HTTP_BAD_TRANSFER_ENCODING;
+    else if (lengthBad) res.issue ??= HTTP_BAD_CONTENT_LENGTH;
+    else if (length > 0) {
+      p += length;
+      if (p > end) {
+        res.bodyRemaining = p - end;
+        res.consumed = end - off;
+        return res;
+      }
+      res.consumed = p - off;
+    }
   }
-  // The next request may be cut inside its method ("GE|T /"): wait for the rest.
-  if (!res.needMore && res.issue === undefined && res.bodyRemaining === 0 && p < end && couldBeMethodPrefix(b, p, end)) {
+}
+
+/**
+ * A request line or header block without its end in the bytes given: wait for more while the
+ * window allows, else give up on the connection (`hostRead`: its Host was reported anyway).
+ */
+function incomplete(res: HttpResult, p: number, off: number, end: number, hostRead: boolean): HttpResult {
+  if (end - p < MAX_HEADER_BYTES) {
     res.needMore = true;
+    res.consumed = p - off;
+    return res;
   }
+  res.issue = HTTP_HEADERS_EXCEED_WINDOW;
+  res.nameLost = !hostRead;
+  res.consumed = end - off;
   return res;
+}
+
+/** The last token of a request line is another protocol's version ("RTSP/1.0", "SIP/2.0"): not HTTP. */
+function hasOtherVersion(b: Uint8Array, s: number, e: number): boolean {
+  let i = s;
+  while (i < e && b[i]! >= 0x41 && b[i]! <= 0x5a) i++;
+  return i > s && i + 1 < e && b[i] === 0x2f && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39;
+}
+
+/** The Host value, trimmed, is longer than any DNS name (and otherwise a plain hostname). */
+function hostValueTooLong(b: Uint8Array, s: number, e: number): boolean {
+  while (s < e && (b[s] === SP || b[s] === HTAB)) s++;
+  while (e > s && (b[e - 1] === SP || b[e - 1] === HTAB)) e--;
+  if (e - s <= 253) return false;
+  for (let i = s; i < e; i++) if (b[i]! <= 0x20 || b[i]! >= 0x7f) return false;
+  return true;
 }
 
 function couldBeMethodPrefix(b: Uint8Array, p: number, end: number): boolean {

@@ -8,8 +8,13 @@
  * throws (an authentication failure is `undefined`).
  *
  * References: RFC 9001 §5 (packet protection) and Appendix A (test vectors), RFC 9369 §3
- * (QUIC v2 differences), draft-ietf-quic-tls-29 §5.2 (draft salt), RFC 8446 §7.1
+ * (QUIC v2 differences), draft-ietf-quic-tls-22/-23/-29 §5.2 (draft salts), RFC 8446 §7.1
  * (HKDF-Expand-Label), RFC 5869 (HKDF), RFC 9000 §17.1 and Appendix A.3 (packet numbers).
+ *
+ * Versions: v1, v2, the IETF drafts 22-34 and Facebook mvfst's draft-based versions, as tshark
+ * 4.0 opens them (packet-quic.c quic_draft_version). Drafts before 22 had another long header.
+ * For a version not in the table, the assembler tries each known salt and label set
+ * (GUESS_CANDIDATES): the AEAD tag of the Initial tells when one fits.
  */
 import { createCipheriv, createDecipheriv, createHmac, type Cipher } from 'node:crypto';
 import { u8 } from '../../common/bytes.js';
@@ -34,10 +39,20 @@ export interface QuicVersionInfo {
 export const QuicVersion = {
   V1: 0x00000001,
   V2: 0x6b3343cf,
+  DRAFT_22: 0xff000016,
+  DRAFT_23: 0xff000017,
+  DRAFT_27: 0xff00001b,
+  DRAFT_28: 0xff00001c,
   DRAFT_29: 0xff00001d,
   DRAFT_30: 0xff00001e,
   DRAFT_31: 0xff00001f,
   DRAFT_32: 0xff000020,
+  DRAFT_34: 0xff000022,
+  /** Facebook mvfst on draft-22. */
+  MVFST_22: 0xfaceb001,
+  /** Facebook mvfst on draft-27, and its "experimental" version. */
+  MVFST_27: 0xfaceb002,
+  MVFST_EXP: 0xfaceb00e,
 } as const;
 
 // RFC 9000 §17.2 Table 5.
@@ -51,6 +66,10 @@ const SALT_V1 = Buffer.from('38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'hex');
 const SALT_V2 = Buffer.from('0dede3def700a6db819381be6e269dcbf9bd2ed9', 'hex');
 // draft-ietf-quic-tls-29 §5.2; drafts 30-32 kept the same salt (changed only in the RFC).
 const SALT_DRAFT_29 = Buffer.from('afbfec289993d24c9e9786f19c6111e04390a899', 'hex');
+// draft-ietf-quic-tls-23 §5.2, kept through draft 28.
+const SALT_DRAFT_23 = Buffer.from('c3eef712c72ebb5a11a7d2432bb46365bef9f502', 'hex');
+// draft-ietf-quic-tls-22 §5.2 (and the drafts since 17 that shared the long header of 22).
+const SALT_DRAFT_22 = Buffer.from('7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a', 'hex');
 
 function info(
   version: number,
@@ -70,18 +89,43 @@ function info(
   });
 }
 
+/** The IETF drafts by number: 22 has its own salt, 23-28 share one, 29-32 another, 33-34 v1's. */
+function draft(n: number): QuicVersionInfo {
+  const salt = n === 22 ? SALT_DRAFT_22 : n <= 28 ? SALT_DRAFT_23 : n <= 32 ? SALT_DRAFT_29 : SALT_V1;
+  const version = (0xff000000 | n) >>> 0;
+  return info(version, `draft-${n}`, salt, 'quic', V1_TYPES);
+}
+
 const VERSIONS: ReadonlyMap<number, QuicVersionInfo> = new Map([
   [QuicVersion.V1, info(QuicVersion.V1, 'v1', SALT_V1, 'quic', V1_TYPES)],
   [QuicVersion.V2, info(QuicVersion.V2, 'v2', SALT_V2, 'quicv2', V2_TYPES)],
-  [QuicVersion.DRAFT_29, info(QuicVersion.DRAFT_29, 'draft-29', SALT_DRAFT_29, 'quic', V1_TYPES)],
-  [QuicVersion.DRAFT_30, info(QuicVersion.DRAFT_30, 'draft-30', SALT_DRAFT_29, 'quic', V1_TYPES)],
-  [QuicVersion.DRAFT_31, info(QuicVersion.DRAFT_31, 'draft-31', SALT_DRAFT_29, 'quic', V1_TYPES)],
-  [QuicVersion.DRAFT_32, info(QuicVersion.DRAFT_32, 'draft-32', SALT_DRAFT_29, 'quic', V1_TYPES)],
+  ...Array.from({ length: 34 - 22 + 1 }, (_, i) => draft(22 + i)).map((v) => [v.version, v] as const),
+  [QuicVersion.MVFST_22, info(QuicVersion.MVFST_22, 'mvfst-22', SALT_DRAFT_22, 'quic', V1_TYPES)],
+  [QuicVersion.MVFST_27, info(QuicVersion.MVFST_27, 'mvfst-27', SALT_DRAFT_23, 'quic', V1_TYPES)],
+  [QuicVersion.MVFST_EXP, info(QuicVersion.MVFST_EXP, 'mvfst-experimental', SALT_DRAFT_23, 'quic', V1_TYPES)],
 ]);
 
 /** The version's parameters, or undefined for a version whose Initials we cannot open. */
 export function quicVersionInfo(version: number): QuicVersionInfo | undefined {
   return VERSIONS.get(version);
+}
+
+/**
+ * What a version kasmon does not know may be: each salt and label set in use, with the
+ * packet-type encoding that goes with it. The assembler tries them on an Initial of an
+ * unknown version; only the right one authenticates (RFC 9001 §5.3: AEAD_AES_128_GCM).
+ */
+export const GUESS_CANDIDATES: readonly QuicVersionInfo[] = Object.freeze([
+  info(0, 'v1-salt', SALT_V1, 'quic', V1_TYPES),
+  info(0, 'draft-29-salt', SALT_DRAFT_29, 'quic', V1_TYPES),
+  info(0, 'draft-23-salt', SALT_DRAFT_23, 'quic', V1_TYPES),
+  info(0, 'draft-22-salt', SALT_DRAFT_22, 'quic', V1_TYPES),
+  info(0, 'v2-salt', SALT_V2, 'quicv2', V2_TYPES),
+]);
+
+/** A candidate's parameters for a version that turned out to use them. */
+export function learnedVersion(version: number, like: QuicVersionInfo): QuicVersionInfo {
+  return Object.freeze({ ...like, version, name: `0x${version.toString(16).padStart(8, '0')} (${like.name})` });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -188,8 +232,9 @@ export function deriveInitialKeys(
   version: number,
   dcid: Uint8Array,
   side: 'client' | 'server' = 'client',
+  known: QuicVersionInfo | undefined = undefined,
 ): PacketKeys | undefined {
-  const v = VERSIONS.get(version);
+  const v = known ?? VERSIONS.get(version);
   if (v === undefined) return undefined;
   const s = initialSecrets(v, dcid);
   return packetKeys(v, side === 'client' ? s.client : s.server);

@@ -21,12 +21,15 @@ import { defineIssue, type DecodeIssue, type IssueCounter } from '../issues.js';
 import { NAME_EVICTED, NAME_IDLE, NAME_INCOMPLETE } from '../unrecovered.js';
 import {
   deriveInitialKeys,
+  GUESS_CANDIDATES,
+  learnedVersion,
   openPacket,
   quicVersionInfo,
   HP_SAMPLE_LEN,
   HP_SAMPLE_OFFSET,
   type OpenedPacket,
   type PacketKeys,
+  type QuicVersionInfo,
 } from './quic-crypto.js';
 
 // ---------------------------------------------------------------------------------------
@@ -41,8 +44,41 @@ export const QUIC_TRUNCATED_PACKET = defineIssue('quic', 'truncated', 'packet');
 export const QUIC_BAD_HEADER = defineIssue('quic', 'invalid', 'bad_header');
 /** Length leaves no room for the header-protection sample (RFC 9001 §5.4.2). */
 export const QUIC_PACKET_TOO_SHORT = defineIssue('quic', 'invalid', 'packet_too_short');
-/** A long header whose version we have no Initial salt for. */
+/**
+ * A client's long header in a version kasmon cannot open, by the kind of version (a closed
+ * set, so the counters stay bounded): no known salt fits, or none was tried (not an Initial).
+ */
 export const QUIC_UNSUPPORTED_VERSION = defineIssue('quic', 'skipped', 'unsupported_version');
+/** Google QUIC (Q0xx, T0xx): not IETF QUIC (tshark's gquic; not observations). */
+export const QUIC_VERSION_GQUIC = defineIssue('quic', 'skipped', 'unsupported_version_gquic');
+/** An IETF draft before 22 (another long header) or one that no known salt opens. */
+export const QUIC_VERSION_DRAFT = defineIssue('quic', 'skipped', 'unsupported_version_draft');
+/** A Facebook mvfst version other than the draft-based ones tshark knows (0xfaceb0xx). */
+export const QUIC_VERSION_MVFST = defineIssue('quic', 'skipped', 'unsupported_version_mvfst');
+/** A reserved version (0x?a?a?a?a, RFC 9000 §15) that only forces version negotiation. */
+export const QUIC_VERSION_GREASE = defineIssue('quic', 'skipped', 'unsupported_version_grease');
+/** Every issue an unopened version is counted under (the report sums them). */
+export const QUIC_UNSUPPORTED_VERSIONS: readonly DecodeIssue[] = [QUIC_UNSUPPORTED_VERSION, QUIC_VERSION_GQUIC, QUIC_VERSION_DRAFT, QUIC_VERSION_MVFST, QUIC_VERSION_GREASE];
+
+/** The issue for a version that could not be opened, by its kind. */
+export function unsupportedVersionIssue(version: number): DecodeIssue {
+  if (isGrease(version)) return QUIC_VERSION_GREASE;
+  if (version >>> 8 === 0xff0000) return QUIC_VERSION_DRAFT;
+  if (version >>> 8 === 0xfaceb0) return QUIC_VERSION_MVFST;
+  const hi = version >>> 24;
+  if ((hi === 0x51 || hi === 0x54) && isDigit(version >>> 16) && isDigit(version >>> 8) && isDigit(version)) return QUIC_VERSION_GQUIC;
+  return QUIC_UNSUPPORTED_VERSION;
+}
+
+/** RFC 9000 §15: versions 0x?a?a?a?a are reserved to exercise version negotiation. */
+function isGrease(version: number): boolean {
+  return (version & 0x0f0f0f0f) === 0x0a0a0a0a;
+}
+
+function isDigit(b: number): boolean {
+  const c = b & 0xff;
+  return c >= 0x30 && c <= 0x39;
+}
 /** AEAD authentication failed: not a client Initial of a connection we can key, or damaged. */
 export const QUIC_DECRYPT_FAILED = defineIssue('quic', 'invalid', 'decrypt_failed');
 /** A frame that cannot appear in an Initial, or one cut short (after successful decryption). */
@@ -87,6 +123,12 @@ const RANGE_BYTES = 32;
 export const PENDING_TIMEOUT_MICROS = 10_000_000;
 /** RFC 9000 §17.2: connection IDs are at most 20 bytes in QUIC v1 (and v2, drafts 29-32). */
 export const MAX_CID_LEN = 20;
+/** RFC 9000 §14.1: a client pads every datagram carrying an Initial to at least 1200 bytes. */
+export const MIN_INITIAL_DATAGRAM = 1200;
+/** Unknown versions whose salt is being guessed or was learned (beyond this, none is tried). */
+export const MAX_GUESSED_VERSIONS = 64;
+/** Initials of an unknown version tried against every known salt before it is given up on. */
+export const MAX_GUESS_TRIES = 8;
 
 /** TLS HandshakeType client_hello (RFC 8446 §4). */
 const HANDSHAKE_CLIENT_HELLO = 1;
@@ -119,8 +161,14 @@ export function looksLikeQuicInitial(b: Uint8Array): boolean {
   if (b.length < 7) return false;
   const first = u8(b, 0);
   if ((first & 0xc0) !== 0xc0) return false;
-  const v = quicVersionInfo(u32be(b, 1));
-  if (v === undefined || ((first >> 4) & 0x03) !== v.types.initial) return false;
+  const version = u32be(b, 1);
+  const v = quicVersionInfo(version);
+  const type = (first >> 4) & 0x03;
+  if (v === undefined) {
+    // A version we do not know: a client Initial by its shape (type 0 or, as in v2, 1; padded
+    // to 1200 bytes) is worth trying the known salts on (QuicInitialAssembler.guessVersion).
+    if (version === 0 || type > 1 || b.length < MIN_INITIAL_DATAGRAM || isGrease(version)) return false;
+  } else if (type !== v.types.initial) return false;
   const r = new ByteReader(b, 5);
   const dcil = r.u8();
   if (dcil === undefined || dcil > MAX_CID_LEN || !r.skip(dcil)) return false;
@@ -163,6 +211,15 @@ interface Conn {
    *  (RFC 9000 §17.2.5) makes the client resend the unchanged ClientHello under new keys;
    *  like tshark, that copy is not reported twice. */
   readonly prevRandom: Uint8Array | undefined;
+  /** Original DCID, hex (the map key's last part). */
+  readonly dcidHex: string;
+  /**
+   * The connection this one replaced on the same 5-tuple had the same original DCID and had
+   * returned its ClientHello: the client starts again in another version after a Version
+   * Negotiation (RFC 9000 §6). Like tshark, which keeps it one connection, that ClientHello is
+   * not reported a second time.
+   */
+  readonly afterVersionNegotiation: boolean;
 }
 
 /** Stream offsets [start, end). */
@@ -183,10 +240,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array, bStart: number): boolean {
   return true;
 }
 
-/** "a|b|c|d" -> "c|d|a|b": the same connection seen from the other side. */
+/** "a|b|c|d[|zone]" -> "c|d|a|b[|zone]": the same connection seen from the other side. */
 function reverseTuple(tuple: string): string {
   const p = tuple.split('|');
-  return p.length === 4 ? `${p[2]}|${p[3]}|${p[0]}|${p[1]}` : tuple;
+  if (p.length === 4) return `${p[2]}|${p[3]}|${p[0]}|${p[1]}`;
+  return p.length === 5 ? `${p[2]}|${p[3]}|${p[0]}|${p[1]}|${p[4]}` : tuple;
 }
 
 export interface QuicAssemblerOptions {
@@ -237,6 +295,10 @@ export class QuicInitialAssembler {
   private readonly conns = new Map<string, Conn>();
   /** The most recently created connection on each 5-tuple. */
   private readonly latest = new Map<string, Conn>();
+  /** Unknown versions: the salt that opened one of their Initials, or null once given up on. */
+  private readonly guessed = new Map<number, QuicVersionInfo | null>();
+  /** Initials of an unknown version tried so far, until MAX_GUESS_TRIES. */
+  private readonly guessTries = new Map<number, number>();
   /** CRYPTO frames of the packet being processed (reused; views into its plaintext). */
   private readonly frameOffsets: number[] = [];
   private readonly frameData: Uint8Array[] = [];
@@ -275,8 +337,12 @@ export class QuicInitialAssembler {
       if (payload.length - off < 6) return issue ?? QUIC_TRUNCATED_HEADER;
       const version = u32be(payload, off + 1);
       if (version === 0) break; // Version Negotiation (RFC 9000 §17.2.1)
-      const v = quicVersionInfo(version);
-      if (v === undefined) return issue ?? QUIC_UNSUPPORTED_VERSION;
+      let v = quicVersionInfo(version) ?? this.guessed.get(version);
+      if (v === null) return issue ?? unsupportedVersionIssue(version);
+      if (v === undefined) {
+        v = this.guessVersion(payload, off, version);
+        if (v === undefined) return issue ?? unsupportedVersionIssue(version);
+      }
 
       // RFC 9000 §17.2: DCID Length (8), DCID, SCID Length (8), SCID
       const r = new ByteReader(payload, off + 5);
@@ -307,7 +373,7 @@ export class QuicInitialAssembler {
           issue ??= QUIC_PACKET_TOO_SHORT;
         } else {
           const dcid = payload.subarray(dcidAt, dcidAt + dcil);
-          const res = this.onInitial(payload.subarray(off, end), pnAt - off, version, dcid, connKey, tsMicros);
+          const res = this.onInitial(payload.subarray(off, end), pnAt - off, v, dcid, connKey, tsMicros);
           if (res instanceof Uint8Array) return res;
           issue ??= res;
         }
@@ -346,15 +412,57 @@ export class QuicInitialAssembler {
 
   // -------------------------------------------------------------------------------------
 
+  /** True when the version of `payload`'s first packet is one kasmon opens (built in, or learned). */
+  knows(version: number): boolean {
+    return quicVersionInfo(version) !== undefined || (this.guessed.get(version) ?? null) !== null;
+  }
+
+  /**
+   * An Initial of a version not in the table: the known salts and label sets are tried in
+   * turn on its protection, and the one the AEAD tag accepts is remembered for the version
+   * (no false names: a wrong key cannot authenticate). Bounded: MAX_GUESSED_VERSIONS versions,
+   * MAX_GUESS_TRIES Initials each, then the version is given up on (counted by its kind).
+   */
+  private guessVersion(payload: Uint8Array, off: number, version: number): QuicVersionInfo | undefined {
+    const tries = this.guessTries.get(version) ?? 0;
+    if (isGrease(version) || tries >= MAX_GUESS_TRIES || (tries === 0 && this.guessTries.size >= MAX_GUESSED_VERSIONS)) return undefined;
+    this.guessTries.set(version, tries + 1);
+    const r = new ByteReader(payload, off + 5);
+    const dcil = r.u8();
+    if (dcil === undefined || dcil > MAX_CID_LEN || !r.skip(dcil)) return undefined;
+    const dcid = payload.subarray(r.pos - dcil, r.pos);
+    const scil = r.u8();
+    if (scil === undefined || scil > MAX_CID_LEN || !r.skip(scil)) return undefined;
+    const tokenLen = varint(r);
+    if (tokenLen === undefined || !r.skip(tokenLen)) return undefined;
+    const length = varint(r);
+    if (length === undefined || length < MIN_PROTECTED_LEN || r.pos + length > payload.length) return undefined;
+    const packet = payload.subarray(off, r.pos + length);
+    const type = (u8(payload, off) >> 4) & 0x03;
+    for (const c of GUESS_CANDIDATES) {
+      if (c.types.initial !== type) continue;
+      const keys = deriveInitialKeys(version, dcid, 'client', c);
+      if (keys !== undefined && openPacket(keys, packet, r.pos - off, -1) !== undefined) {
+        const learned = learnedVersion(version, c);
+        this.guessed.set(version, learned);
+        return learned;
+      }
+    }
+    if (tries + 1 >= MAX_GUESS_TRIES) this.guessed.set(version, null);
+    return undefined;
+  }
+
   private onInitial(
     packet: Uint8Array,
     pnOffset: number,
-    version: number,
+    v: QuicVersionInfo,
     dcid: Uint8Array,
     tuple: string,
     ts: number,
   ): Uint8Array | DecodeIssue | undefined {
-    const id = `${tuple}|${version}|${Buffer.from(dcid.buffer, dcid.byteOffset, dcid.length).toString('hex')}`;
+    const version = v.version;
+    const dcidHex = Buffer.from(dcid.buffer, dcid.byteOffset, dcid.length).toString('hex');
+    const id = `${tuple}|${version}|${dcidHex}`;
     let conn = this.conns.get(id);
     let opened: OpenedPacket | undefined;
     if (conn !== undefined) {
@@ -379,8 +487,8 @@ export class QuicInitialAssembler {
     let freshKeys: PacketKeys | undefined;
     if (conn === undefined) {
       if (this.latest.has(reverseTuple(tuple))) return QUIC_SERVER_INITIAL;
-      freshKeys = deriveInitialKeys(version, dcid);
-      if (freshKeys === undefined) return QUIC_UNSUPPORTED_VERSION;
+      freshKeys = deriveInitialKeys(version, dcid, 'client', v);
+      if (freshKeys === undefined) return unsupportedVersionIssue(version);
       opened = openPacket(freshKeys, packet, pnOffset, -1);
       if (opened === undefined) return QUIC_DECRYPT_FAILED;
     } else {
@@ -397,7 +505,7 @@ export class QuicInitialAssembler {
     if (data.length > 0) {
       // Only packets carrying CRYPTO data create state (ACK-only Initials need none).
       if (conn === undefined && freshKeys !== undefined) {
-        conn = this.create(id, tuple, version, freshKeys, opened.pn, ts);
+        conn = this.create(id, tuple, version, dcidHex, freshKeys, opened.pn, ts);
       }
       if (conn !== undefined) res = this.addFrames(conn, offsets, data) ?? this.takeHello(conn) ?? bad;
     }
@@ -485,7 +593,8 @@ export class QuicInitialAssembler {
     return undefined;
   }
 
-  private create(id: string, tuple: string, version: number, keys: PacketKeys, pn: number, ts: number): Conn {
+  private create(id: string, tuple: string, version: number, dcidHex: string, keys: PacketKeys, pn: number, ts: number): Conn {
+    const prev = this.latest.get(tuple);
     while (this.conns.size >= this.maxPending || this.bytes + CONN_BYTES > this.budget) {
       if (!this.evictOldest(undefined)) break;
     }
@@ -502,7 +611,9 @@ export class QuicInitialAssembler {
       ranges: [],
       dead: false,
       firstRandom: undefined,
-      prevRandom: this.latest.get(tuple)?.firstRandom,
+      prevRandom: prev?.firstRandom,
+      dcidHex,
+      afterVersionNegotiation: prev !== undefined && prev.version !== version && prev.dcidHex === dcidHex && prev.firstRandom !== undefined,
     };
     this.conns.set(id, conn);
     this.latest.set(tuple, conn);
@@ -641,6 +752,7 @@ export class QuicInitialAssembler {
       if (conn.prevRandom !== undefined && sameBytes(conn.prevRandom, hello, RANDOM_AT)) {
         return undefined; // the same ClientHello resent after a Retry: already reported
       }
+      if (conn.afterVersionNegotiation) return undefined; // the attempt's ClientHello, already reported
     }
     return hello;
   }

@@ -1,12 +1,13 @@
 /** IPv4 and IPv6 (with extension headers and reassembly), and the dispatch to UDP, TCP and IP-in-IP tunnels. */
 import { u16be, u32be } from '../../common/bytes.js';
 import { defineIssue } from '../issues.js';
-import { looksLikeQuicInitial, QUIC_UNSUPPORTED_VERSION } from '../app/quic.js';
+import { looksLikeQuicInitial, unsupportedVersionIssue } from '../app/quic.js';
 import { quicVersionInfo } from '../app/quic-crypto.js';
+import { looksLikeDns } from '../app/dns.js';
 import type { Layers } from './layers.js';
-import { LINK_TRUNCATED } from './link.js';
-import { IpProto, Port } from './protocols.js';
-import { enter, geneve, gre, gtpu, vxlan } from './tunnels.js';
+import { LINK_TRUNCATED, mpls } from './link.js';
+import { EtherType, IpProto, Port } from './protocols.js';
+import { ayiya, capwapData, enter, geneve, gre, gtpu, l2tp, teredo, vxlan, vxlanGpe } from './tunnels.js';
 
 export const IPV4_TRUNCATED = defineIssue('ipv4', 'truncated', 'header');
 export const IPV4_BAD_VERSION = defineIssue('ipv4', 'invalid', 'version');
@@ -50,8 +51,14 @@ export function ipv4(d: Layers, b: Uint8Array, o: number, end: number): void {
   d.ctx.dstOff = o + 16;
   if ((frag & 0x3fff) === 0) return transportLayer(d, b, o + ihl, ipEnd, proto);
   // RFC 791 §3.2: fragment offset in 8-octet units, MF flag; the key is (src, dst, id, proto).
-  if (d.ctx.ipCut) return d.count(IPV4_FRAGMENT_CUT);
-  const key = `4|${u32be(b, o + 12)}|${u32be(b, o + 16)}|${u16be(b, o + 4)}|${proto}`;
+  if (d.ctx.ipCut) {
+    // Cut by the snap length, it cannot be reassembled. The first fragment still starts the
+    // transport header: what was captured of it is decoded (truncated), as tshark does.
+    d.count(IPV4_FRAGMENT_CUT);
+    if ((frag & 0x1fff) === 0) transportLayer(d, b, o + ihl, ipEnd, proto);
+    return;
+  }
+  const key = `4|${u32be(b, o + 12)}|${u32be(b, o + 16)}|${u16be(b, o + 4)}|${proto}|${d.ctx.zone}`;
   const r = d.defrag.add(key, (frag & 0x1fff) * 8, (frag & 0x2000) !== 0, proto, b.subarray(o + ihl, ipEnd), d.ctx.nowMicros, 65_535 - ihl);
   if (r === undefined) return;
   d.ctx.ipCut = false;
@@ -108,11 +115,16 @@ export function ipv6Chain(d: Layers, b: Uint8Array, p: number, ipEnd: number, ne
         p += 8;
         // RFC 6946: an atomic fragment is a whole packet.
         if (offset === 0 && !more) continue;
-        if (cut) return d.count(IPV6_FRAGMENT_CUT);
+        if (cut) {
+          // As for IPv4: only the first fragment's captured bytes are worth decoding.
+          d.count(IPV6_FRAGMENT_CUT);
+          if (offset !== 0) return;
+          continue;
+        }
         const a = d.ctx.addrBuf;
         const so = d.ctx.srcOff;
         const dOff = d.ctx.dstOff;
-        const key = `6|${u32be(a, so)}|${u32be(a, so + 4)}|${u32be(a, so + 8)}|${u32be(a, so + 12)}|${u32be(a, dOff)}|${u32be(a, dOff + 4)}|${u32be(a, dOff + 8)}|${u32be(a, dOff + 12)}|${u32be(b, p - 4)}`;
+        const key = `6|${u32be(a, so)}|${u32be(a, so + 4)}|${u32be(a, so + 8)}|${u32be(a, so + 12)}|${u32be(a, dOff)}|${u32be(a, dOff + 4)}|${u32be(a, dOff + 8)}|${u32be(a, dOff + 12)}|${u32be(b, p - 4)}|${d.ctx.zone}`;
         const r = d.defrag.add(key, offset, more, next, b.subarray(p, ipEnd), d.ctx.nowMicros);
         if (r === undefined) return;
         d.ctx.ipCut = false;
@@ -150,6 +162,60 @@ export function transportLayer(d: Layers, b: Uint8Array, o: number, end: number,
   }
 }
 
+/**
+ * The UDP tunnels, by one of the datagram's ports; false when the payload is not that tunnel
+ * after all. `byDst`: matched by the destination port; matched by the source port only, a
+ * header must look right on more bits before the datagram is claimed.
+ */
+function udpTunnel(d: Layers, b: Uint8Array, p: number, end: number, port: number, byDst: boolean): boolean {
+  switch (port) {
+    case Port.VXLAN:
+      // RFC 7348 §5: flags 0x08 (I), reserved bits zero.
+      if (!byDst && (end - p < 8 || b[p] !== 0x08 || b[p + 1] !== 0 || b[p + 2] !== 0 || b[p + 3] !== 0 || b[p + 7] !== 0)) return false;
+      return vxlan(d, b, p, end);
+    case Port.GENEVE:
+      // RFC 8926 §3.4: version 0; by the source port, also a protocol type we follow.
+      if (!byDst && (end - p < 8 || !isGeneveProto(u16be(b, p + 2)))) return false;
+      return geneve(d, b, p, end);
+    case Port.GTP_U:
+      return gtpu(d, b, p, end);
+    case Port.GRE_UDP:
+      // RFC 8086: a GRE header (version 0, reserved bits zero) with an EtherType.
+      if (end - p < 4 || (u16be(b, p) & 0x4ff7) !== 0) return false;
+      gre(d, b, p, end, 'gre-udp');
+      return true;
+    case Port.AYIYA:
+      return ayiya(d, b, p, end);
+    case Port.CAPWAP_DATA:
+      return capwapData(d, b, p, end);
+    case Port.TEREDO:
+      return teredo(d, b, p, end);
+    case Port.VXLAN_GPE:
+      return vxlanGpe(d, b, p, end);
+    case Port.L2TP:
+      return l2tp(d, b, p, end);
+    case Port.MPLS_UDP:
+      // RFC 7510: an MPLS label stack, then IP. By the source port only if the stack ends in IP.
+      if (!byDst && !mplsThenIp(b, p, end)) return false;
+      if (enter(d, 'mpls-udp')) mpls(d, b, p, end);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A label stack of at most 4 entries whose bottom is followed by an IPv4 or IPv6 header. */
+function mplsThenIp(b: Uint8Array, p: number, end: number): boolean {
+  for (let n = 0; n < 4 && end - p >= 5; n++, p += 4) {
+    if (b[p + 2]! & 0x01) return b[p + 4]! >> 4 === 4 || b[p + 4]! >> 4 === 6;
+  }
+  return false;
+}
+
+function isGeneveProto(t: number): boolean {
+  return t === EtherType.TEB || t === EtherType.IPv4 || t === EtherType.IPv6;
+}
+
 /** RFC 768 */
 export function udp(d: Layers, b: Uint8Array, o: number, end: number): void {
   if (end - o < 8) return d.count(UDP_TRUNCATED);
@@ -163,15 +229,18 @@ export function udp(d: Layers, b: Uint8Array, o: number, end: number): void {
   d.ctx.dport = dport;
   d.ctx.transport = 'udp';
   if (d.dnsPort[sport] === 1 || d.dnsPort[dport] === 1) return d.dnsMessage(b.subarray(p, uEnd));
-  if (dport === Port.VXLAN && vxlan(d, b, p, uEnd)) return;
-  if (dport === Port.GENEVE && geneve(d, b, p, uEnd)) return;
-  if ((dport === Port.GTP_U || sport === Port.GTP_U) && gtpu(d, b, p, uEnd)) return;
+  // Tunnels by port, the destination's first; the source's too, for the return direction
+  // (tshark tries the lower port first; each decoder checks its header before claiming).
+  if (udpTunnel(d, b, p, uEnd, dport, true) || (sport !== dport && udpTunnel(d, b, p, uEnd, sport, false))) return;
   // QUIC on any port, found by content (RFC 9000 §17.2 long header, Initial type).
-  if (p < uEnd && (b[p]! & 0xc0) === 0xc0) {
+  const longHeader = p < uEnd && (b[p]! & 0xc0) === 0xc0;
+  if (longHeader) {
     const payload = b.subarray(p, uEnd);
-    if (looksLikeQuicInitial(payload)) d.quicDatagram(payload);
-    // A client's long header to 443 in a version we have no keys for (0 = version negotiation,
-    // a server's): its names are out of reach, and the report's coverage says so.
-    else if (dport === Port.HTTPS && uEnd - p >= 5 && u32be(b, p + 1) !== 0 && quicVersionInfo(u32be(b, p + 1)) === undefined) d.count(QUIC_UNSUPPORTED_VERSION);
+    if (looksLikeQuicInitial(payload)) return d.quicDatagram(payload);
   }
+  // DNS on a port not configured for it, found by content (tshark's heuristic, tightened).
+  if (d.dnsHeuristic && looksLikeDns(b, p, uEnd, sport, dport)) return d.dnsMessage(b.subarray(p, uEnd));
+  // A client's long header to 443 in a version we have no keys for (0 = version negotiation,
+  // a server's): its names are out of reach, and the report's coverage says so.
+  if (longHeader && dport === Port.HTTPS && uEnd - p >= 5 && u32be(b, p + 1) !== 0 && quicVersionInfo(u32be(b, p + 1)) === undefined) d.count(unsupportedVersionIssue(u32be(b, p + 1)));
 }

@@ -15,6 +15,8 @@ export interface Layers {
   readonly tcp: TcpStreams;
   /** 1 at each UDP/TCP port that carries DNS. */
   readonly dnsPort: Uint8Array;
+  /** Also look for DNS by content on other UDP ports (dns.heuristic). */
+  readonly dnsHeuristic: boolean;
   count(i: DecodeIssue): void;
   /** A DNS message (UDP payload, or one TCP message without its length prefix). */
   dnsMessage(msg: Uint8Array): void;

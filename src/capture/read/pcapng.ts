@@ -1,6 +1,16 @@
 import { KasmonError } from '../../errors.js';
 import { u16be, u16le, u32be, u32le } from '../../common/bytes.js';
+import { defineIssue, type DecodeIssue } from '../issues.js';
 import { newRawFrame, type RawFrame, type RecordParser } from './frame.js';
+
+/**
+ * A section whose Section Header Block has a major version other than 1: its blocks may mean
+ * something else, so the whole section is skipped, as draft-ietf-opsawg-pcapng §4.1 says a
+ * reader must (counted once per section; its packets are not read).
+ */
+export const PCAPNG_SECTION_VERSION = defineIssue('pcapng', 'skipped', 'unsupported_section_version');
+/** The major version this reader understands (§4.1: 1; minor versions 0 and 2 are the same format). */
+const PCAPNG_MAJOR = 1;
 
 /**
  * pcapng (draft-ietf-opsawg-pcapng): a sequence of blocks, each
@@ -40,11 +50,18 @@ export class PcapngParser implements RecordParser {
   frames = 0;
   /** Blocks of types we do not use, skipped by length (counted for the summary). */
   skippedBlocks = 0;
+  /** Sections skipped for an unsupported major version. */
+  skippedSections = 0;
+  /** The current section's version is not ours: its blocks are walked by length, unread. */
+  private skipping = false;
   private le = true;
   private ifaces: Iface[] = [];
   private readonly frame: RawFrame = newRawFrame();
 
-  constructor(private readonly name: string) {}
+  constructor(
+    private readonly name: string,
+    private readonly onIssue?: (i: DecodeIssue) => void,
+  ) {}
 
   private u16(b: Uint8Array, o: number): number {
     return this.le ? u16le(b, o) : u16be(b, o);
@@ -90,10 +107,20 @@ export class PcapngParser implements RecordParser {
 
   private block(type: number, b: Uint8Array, o: number, len: number, onFrame: (f: RawFrame) => void): void {
     const bodyEnd = o + len - 4;
+    if (this.skipping && type !== PCAPNG_SHB) {
+      this.skippedBlocks++;
+      return;
+    }
     switch (type) {
       case PCAPNG_SHB:
-        // A new section: interface ids start again from zero.
+        // A new section: interface ids start again from zero. Major version (2) after the
+        // byte-order magic; the block is at least 28 bytes when it holds one.
         this.ifaces = [];
+        this.skipping = len >= 28 && this.u16(b, o + 12) !== PCAPNG_MAJOR;
+        if (this.skipping) {
+          this.skippedSections++;
+          this.onIssue?.(PCAPNG_SECTION_VERSION);
+        }
         return;
       case BT_IDB:
         this.ifaces.push(this.idb(b, o + 8, bodyEnd));

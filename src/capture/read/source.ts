@@ -8,6 +8,7 @@ import { isPcapMagic, PcapParser, PCAP_GLOBAL_HEADER_LEN } from './pcap.js';
 import { isPcapngMagic, PcapngParser } from './pcapng.js';
 import type { RawFrame, RecordParser } from './frame.js';
 import { descriptorPath, deviceSource, fifoSource, kindOf, pipeFill, socketDescriptorSource, socketSource, type Fill, type Source } from './pipe.js';
+import type { DecodeIssue } from '../issues.js';
 
 /**
  * Reads a capture file or stream ('-' = stdin) and hands every frame to `onFrame`,
@@ -116,6 +117,8 @@ export interface ReadOptions {
   afterChunk?: () => Promise<void> | void;
   /** Gives the event loop a turn after this much work (ms). @default YIELD_EVERY_MS */
   yieldEveryMs?: number;
+  /** Counts what the file format itself skipped (a pcapng section of an unknown version). */
+  onIssue?: (i: DecodeIssue) => void;
 }
 
 export async function readCapture(
@@ -225,7 +228,7 @@ async function readFrom(
     format = 'pcap';
     pos = PCAP_GLOBAL_HEADER_LEN;
   } else if (isPcapngMagic(buf)) {
-    parser = new PcapngParser(input);
+    parser = new PcapngParser(input, opts.onIssue);
     format = 'pcapng';
   } else {
     const magic = Array.from(buf.subarray(0, Math.min(4, filled)), (x) => x.toString(16).padStart(2, '0')).join('');

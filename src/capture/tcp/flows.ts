@@ -51,15 +51,21 @@ export class Flow {
   d3 = DOUBLE;
   sport = 0;
   dport = 0;
+  /** The packets' zone (PacketContext.zone): VLANs and tunnels they came through. */
+  zone = 0;
   state: FlowStateValue = FlowState.AwaitData;
   app: AppKindValue = AppKind.Unknown;
   /** Next expected sequence number (mod 2^32). */
   nextSeq = DOUBLE;
+  /** The client's initial sequence number when its SYN was seen, else -1: tells a SYN resent from a new connection reusing the ports. */
+  isn = DOUBLE;
   /** Contiguous bytes of the stream not yet consumed by the application parser. */
   buf: Uint8Array | undefined;
   bufLen = 0;
   /** HTTP body bytes still to come, skipped before the next request. */
   skip = 0;
+  /** After `skip`, the stream is still inside a chunked HTTP body (RFC 9112 §7.1). */
+  httpChunked = false;
   /** Stream bytes seen in total (for the MAX_STREAM_BYTES limit). */
   streamBytes = 0;
   ooo: OooSegment[] | undefined;
@@ -74,9 +80,11 @@ export class Flow {
     this.state = FlowState.AwaitData;
     this.app = AppKind.Unknown;
     this.nextSeq = 0;
+    this.isn = -1;
     this.buf = undefined;
     this.bufLen = 0;
     this.skip = 0;
+    this.httpChunked = false;
     this.streamBytes = 0;
     this.ooo = undefined;
     this.bytes = FLOW_BYTES;
@@ -154,9 +162,9 @@ export class FlowTable {
     this.buckets = new Array<Flow | undefined>(1 << bits).fill(undefined);
   }
 
-  /** Hash of the 4-tuple at the given offsets; `len` is 4 or 16. */
-  static hashOf(b: Uint8Array, so: number, dOff: number, len: number, sport: number, dport: number): number {
-    let h = Math.imul(sport * 65536 + dport, 0x9e3779b1);
+  /** Hash of the 4-tuple at the given offsets and the zone; `len` is 4 or 16. */
+  static hashOf(b: Uint8Array, so: number, dOff: number, len: number, sport: number, dport: number, zone: number): number {
+    let h = Math.imul((sport * 65536 + dport) ^ zone, 0x9e3779b1);
     for (let i = 0; i < len; i += 4) {
       h = Math.imul(h ^ u32be(b, so + i), 0x85ebca6b);
       h = Math.imul(h ^ u32be(b, dOff + i), 0xc2b2ae35);
@@ -168,8 +176,8 @@ export class FlowTable {
    * A few operations on the ports and the addresses' last bytes: the bucket of the presence
    * filter. Computed for every segment, so it must stay far cheaper than `hashOf`.
    */
-  static quickKey(b: Uint8Array, so: number, dOff: number, len: number, sport: number, dport: number): number {
-    const x = ((sport << 16) | dport) ^ ((b[so + len - 1]! << 8) | b[dOff + len - 1]!) ^ (b[so + len - 2]! << 24);
+  static quickKey(b: Uint8Array, so: number, dOff: number, len: number, sport: number, dport: number, zone: number): number {
+    const x = ((sport << 16) | dport) ^ ((b[so + len - 1]! << 8) | b[dOff + len - 1]!) ^ (b[so + len - 2]! << 24) ^ zone;
     return Math.imul(x, 0x9e3779b1) >>> (32 - FILTER_BITS);
   }
 
@@ -178,9 +186,9 @@ export class FlowTable {
     return this.present[qk] !== 0;
   }
 
-  find(hash: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number): Flow | undefined {
+  find(hash: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number, zone: number): Flow | undefined {
     for (let f = this.buckets[hash & this.mask]; f !== undefined; f = f.chain) {
-      if (f.sport !== sport || f.dport !== dport || f.af !== af) continue;
+      if (f.sport !== sport || f.dport !== dport || f.af !== af || f.zone !== zone) continue;
       if (f.s0 !== u32be(b, so) || f.d0 !== u32be(b, dOff)) continue;
       if (af === 6) {
         if (f.s1 !== u32be(b, so + 4) || f.s2 !== u32be(b, so + 8) || f.s3 !== u32be(b, so + 12)) continue;
@@ -191,7 +199,7 @@ export class FlowTable {
     return undefined;
   }
 
-  create(hash: number, qk: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number, now: number): Flow {
+  create(hash: number, qk: number, b: Uint8Array, so: number, dOff: number, af: 4 | 6, sport: number, dport: number, zone: number, now: number): Flow {
     while ((this.size >= this.capacity || this.bytes + FLOW_BYTES > this.budget) && this.head !== undefined) this.evictHead();
     // Reuse a flow that left the table earlier (its last reader, onDrop or the caller that
     // removed it, is done with it by the time the next flow is created): SYN floods and
@@ -214,6 +222,7 @@ export class FlowTable {
     }
     f.sport = sport;
     f.dport = dport;
+    f.zone = zone;
     f.lastMicros = now;
     const i = hash & this.mask;
     f.chain = this.buckets[i];

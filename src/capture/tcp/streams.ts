@@ -1,7 +1,8 @@
 import { u16be, u32be } from '../../common/bytes.js';
 import type { PacketContext } from '../packet/context.js';
 import { AppKind, BUFFER_OVERHEAD, FLOW_BYTES, FlowState, FlowTable, SEGMENT_OVERHEAD, seqDiff, type AppKindValue, type Flow } from './flows.js';
-import { looksLikeHttpRequest, parseHttpRequests, type HttpSink } from '../app/http.js';
+import { looksLikeHttpRequest, MAX_HEADER_BYTES, parseHttpRequests, type HttpSink } from '../app/http.js';
+import { PROXY_NEED_MORE, proxyHeaderLength } from '../app/proxy.js';
 import { defineIssue, isIssue, type DecodeIssue } from '../issues.js';
 import { looksLikeTlsHandshake, MAX_CLIENT_HELLO_BYTES, readClientHelloMessage, TLS_HELLO_TOO_LARGE } from '../app/tls.js';
 import { DNS_TCP_LENGTH } from '../app/dns.js';
@@ -75,6 +76,8 @@ export class TcpStreams {
   private hash = -1;
   /** Bytes of an HTTP body the last `consume` left to come. */
   private httpSkip = 0;
+  /** In to and out of `consume`: the HTTP stream is inside a chunked body (Flow.httpChunked). */
+  private httpChunked = false;
 
   constructor(
     private readonly ctx: PacketContext,
@@ -132,40 +135,59 @@ export class TcpStreams {
     // A bare ACK carries nothing and changes no flow.
     if (p >= end && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) return;
     const alen = this.ctx.af === 4 ? 4 : 16;
-    this.qk = FlowTable.quickKey(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport);
+    const zone = this.ctx.zone;
+    this.qk = FlowTable.quickKey(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport, zone);
     this.hash = -1; // computed when needed (a lookup past the filter, or a new flow)
     let flow: Flow | undefined;
     if (flows.mayContain(this.qk)) {
-      this.hash = FlowTable.hashOf(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport);
-      flow = flows.find(this.hash, this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, this.ctx.af, sport, dport);
+      this.hash = FlowTable.hashOf(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport, zone);
+      flow = flows.find(this.hash, this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, this.ctx.af, sport, dport, zone);
     }
+    // RFC 9293 §3.4: a SYN occupies the sequence number before its data, if it has any (TCP
+    // Fast Open, RFC 7413, sends the ClientHello or request in the SYN).
+    const dataSeq = flags & TCP_SYN ? (seq + 1) >>> 0 : seq;
     if (flow === undefined) {
       if (syn) {
         // A client opens a connection: remember where its stream starts, so segments that
         // arrive out of order before the first one can be put back in place.
-        this.newFlow(sport, dport).nextSeq = (seq + 1) >>> 0;
+        const f = this.newFlow(sport, dport);
+        f.isn = seq;
+        f.nextSeq = dataSeq;
+        if (p < end) this.feed(f, b, p, end, dataSeq);
       } else if (p < end) {
-        this.fresh(b, p, end, seq, sport, dport);
+        this.fresh(b, p, end, dataSeq, sport, dport);
       }
       return;
     }
-    if (flags & TCP_SYN) {
-      if (flow.state === FlowState.AwaitData) flow.nextSeq = (seq + 1) >>> 0; // SYN retransmitted
-      return;
+    if (syn && flow.isn !== seq) {
+      // Another SYN than the one that opened this flow: a new connection reusing the ports.
+      this.restart(flow, seq);
+    } else if (flags & TCP_SYN && flow.state === FlowState.AwaitData) {
+      flow.nextSeq = dataSeq; // SYN retransmitted
     }
     if (flags & TCP_RST) return this.endFlow(flow, 'end');
     if (p < end) {
-      if (flow.state === FlowState.Ignore) this.afterDone(flow, b, p, end, seq);
-      else this.feed(flow, b, p, end, seq);
+      if (flow.state === FlowState.Ignore) this.afterDone(flow, b, p, end, dataSeq);
+      else this.feed(flow, b, p, end, dataSeq);
     }
     if (flags & TCP_FIN) this.endFlow(flow, 'end');
+  }
+
+  /** A SYN of a new connection on a flow's 4-tuple: what the old one still waited for is lost; start again. */
+  private restart(flow: Flow, isn: number): void {
+    this.flowLost(flow, 'end');
+    this.tombstone(flow, (isn + 1) >>> 0);
+    flow.state = FlowState.AwaitData;
+    flow.app = AppKind.Unknown;
+    flow.isn = isn;
+    flow.streamBytes = 0;
   }
 
   /** A new flow for the current packet's 4-tuple (`qk`/`hash` of this packet, set in tcp()). */
   private newFlow(sport: number, dport: number): Flow {
     const alen = this.ctx.af === 4 ? 4 : 16;
-    if (this.hash < 0) this.hash = FlowTable.hashOf(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport);
-    return this.flows.create(this.hash, this.qk, this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, this.ctx.af, sport, dport, this.ctx.nowMicros);
+    if (this.hash < 0) this.hash = FlowTable.hashOf(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport, this.ctx.zone);
+    return this.flows.create(this.hash, this.qk, this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, this.ctx.af, sport, dport, this.ctx.zone, this.ctx.nowMicros);
   }
 
   /** What the first bytes of a client stream are, by port hint then a cheap content probe. */
@@ -188,12 +210,27 @@ export class TcpStreams {
   private couldStart(b: Uint8Array, p: number, end: number): boolean {
     if (end - p >= SHORT_PREFIX) return false;
     const c = b[p]!;
-    return c === 0x16 || c === 0x14 || (c >= 0x41 && c <= 0x5a);
+    return c === 0x16 || c === 0x14 || (c >= 0x41 && c <= 0x5a) || c === 0x0d;
   }
 
   /** A data segment of a connection with no flow state (no SYN seen, or state forgotten). */
   private fresh(b: Uint8Array, p: number, end: number, seq: number, sport: number, dport: number): void {
     const segEnd = (seq + (end - p)) >>> 0;
+    const px = proxyHeaderLength(b, p, end);
+    if (px > 0) {
+      // A load balancer's PROXY header opens the stream: what follows it is the client's.
+      p += px;
+      if (p === end) {
+        this.newFlow(sport, dport).nextSeq = segEnd;
+        return;
+      }
+    } else if (px === PROXY_NEED_MORE) {
+      const f = this.newFlow(sport, dport);
+      f.state = FlowState.Buffering;
+      f.nextSeq = segEnd;
+      this.append(f, b.subarray(p, end));
+      return;
+    }
     const kind = this.classify(b, p, end, sport, dport);
     if (kind !== AppKind.Unknown) return this.message(undefined, kind, b.subarray(p, end), segEnd, sport, dport);
     if (this.couldStart(b, p, end)) {
@@ -216,10 +253,12 @@ export class TcpStreams {
    */
   private message(flow: Flow | undefined, kind: AppKindValue, view: Uint8Array, segEnd: number, sport: number, dport: number): void {
     this.httpSkip = 0;
+    this.httpChunked = false;
     const used = this.consume(kind, view);
-    if (used === view.length && this.httpSkip === 0) {
-      if (flow !== undefined) this.tombstone(flow, segEnd);
-      else if (this.namePort[dport] === 1) this.tombstone(this.newFlow(sport, dport), segEnd);
+    if (used === view.length && this.httpSkip === 0 && !this.httpChunked) {
+      // Done with what this segment held; the tombstone keeps its retransmissions from being
+      // read again (tshark does not dissect a retransmitted segment a second time).
+      this.tombstone(flow ?? this.newFlow(sport, dport), segEnd);
       return;
     }
     if (this.ctx.ipCut) {
@@ -234,6 +273,7 @@ export class TcpStreams {
     f.nextSeq = segEnd;
     f.bufLen = 0;
     f.skip = this.httpSkip;
+    f.httpChunked = this.httpChunked;
     f.streamBytes = used;
     this.append(f, view.subarray(used));
   }
@@ -241,16 +281,16 @@ export class TcpStreams {
   /**
    * A segment of a connection whose name was read (or that carries none). New data that
    * starts a message is parsed (a kept-alive connection's next request). Old data is a
-   * retransmission: like tshark, a complete message in it is reported again, but an
-   * unfinished one starts no new buffer.
+   * retransmission or a duplicate: what it holds was read from the first copy, so nothing
+   * in it is reported again (as tshark, which does not dissect a retransmission twice); of a
+   * segment partly old, the new bytes only.
    */
   private afterDone(flow: Flow, b: Uint8Array, p: number, end: number, seq: number): void {
     const segEnd = (seq + (end - p)) >>> 0;
+    if (seqDiff(segEnd, flow.nextSeq) <= 0) return;
+    const old = seqDiff(flow.nextSeq, seq);
+    if (old > 0) p += old;
     const kind = this.classify(b, p, end, flow.sport, flow.dport);
-    if (seqDiff(segEnd, flow.nextSeq) <= 0) {
-      if (kind !== AppKind.Unknown) this.consume(kind, b.subarray(p, end));
-      return;
-    }
     if (kind === AppKind.Unknown) {
       flow.nextSeq = segEnd;
       if (this.ctx.nowMicros - flow.lastMicros > 1_000_000) this.flows.touch(flow, this.ctx.nowMicros);
@@ -302,6 +342,23 @@ export class TcpStreams {
   private process(flow: Flow, view: Uint8Array, buffered: boolean, cut: boolean): void {
     if (view.length === 0) return;
     if (flow.app === AppKind.Unknown) {
+      const px = proxyHeaderLength(view, 0, view.length);
+      if (px === PROXY_NEED_MORE && !cut) {
+        flow.state = FlowState.Buffering;
+        if (!buffered) this.append(flow, view);
+        return;
+      }
+      if (px > 0) {
+        // The PROXY header is not the client's: drop it and read what follows.
+        if (buffered) {
+          flow.buf!.copyWithin(0, px, flow.bufLen);
+          flow.bufLen -= px;
+          view = flow.buf!.subarray(0, flow.bufLen);
+        } else {
+          view = view.subarray(px);
+        }
+        if (view.length === 0) return;
+      }
       const kind = this.classify(view, 0, view.length, flow.sport, flow.dport);
       if (kind === AppKind.Unknown) {
         if (this.couldStart(view, 0, view.length) && !cut) {
@@ -315,8 +372,10 @@ export class TcpStreams {
       flow.state = FlowState.Buffering;
     }
     this.httpSkip = 0;
+    this.httpChunked = flow.httpChunked;
     const used = this.consume(flow.app, view);
-    if (used === view.length && this.httpSkip === 0) return this.tombstone(flow, flow.nextSeq);
+    flow.httpChunked = this.httpChunked;
+    if (used === view.length && this.httpSkip === 0 && !this.httpChunked) return this.tombstone(flow, flow.nextSeq);
     if (cut) return this.dropFlow(flow, NAME_SNAPLEN);
     flow.skip += this.httpSkip;
     if (buffered) {
@@ -383,12 +442,18 @@ export class TcpStreams {
     flow.buf = undefined;
     flow.bufLen = 0;
     flow.skip = 0;
+    flow.httpChunked = false;
     flow.ooo = undefined;
     if (flow.bytes !== FLOW_BYTES) this.flows.charge(flow, FLOW_BYTES - flow.bytes);
   }
 
   /** Appends stream bytes to a flow's buffer; false (flow dropped) past MAX_STREAM_BYTES. */
   private append(flow: Flow, data: Uint8Array): boolean {
+    if (flow.app === AppKind.Http && flow.bufLen + data.length > MAX_STREAM_BYTES && flow.bufLen < MAX_HEADER_BYTES) {
+      // Headers longer than the window: keep what fits, so the parser sees the whole window,
+      // reports a Host it holds and says why the rest is given up (http.ts).
+      data = data.subarray(0, MAX_STREAM_BYTES - flow.bufLen);
+    }
     const need = flow.bufLen + data.length;
     flow.streamBytes += data.length;
     if (need > MAX_STREAM_BYTES || flow.streamBytes > 4 * MAX_STREAM_BYTES) {
@@ -436,9 +501,11 @@ export class TcpStreams {
         return v.length;
       }
       case AppKind.Http: {
-        const r = parseHttpRequests(v, 0, v.length, this.app.http);
+        const r = parseHttpRequests(v, 0, v.length, this.app.http, this.httpChunked);
         if (r.issue) this.app.count(r.issue);
+        if (r.nameLost) this.app.count(NAME_LIMIT);
         this.httpSkip = r.bodyRemaining;
+        this.httpChunked = r.chunked;
         return r.needMore ? r.consumed : v.length;
       }
       case AppKind.Dns: {
