@@ -242,8 +242,8 @@ const resolverItem = object<PublicResolver>({
   evidence: ['evidence', oneOf(['strong', 'weak'] as const)],
 });
 const applianceItem = object<Appliance>({ address: ['address', ip], name: ['name', str] });
-export const resolvers = list<PublicResolver>((ctx, v, p) => resolverItem(ctx, v, p));
-export const appliances = list<Appliance>((ctx, v, p) => applianceItem(ctx, v, p));
+export const resolvers = list<PublicResolver>(resolverItem);
+export const appliances = list<Appliance>(applianceItem);
 
 // ─── endpoints ───────────────────────────────────────────────────────────────────────────
 
