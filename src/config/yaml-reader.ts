@@ -32,6 +32,8 @@ interface Problem {
   readonly line: number;
   readonly path: string;
   readonly message: string;
+  /** Another file the problem is in (a rule's patterns_file); the config file when absent. */
+  readonly file?: string;
 }
 
 /** Anything with a source range: yaml nodes. */
@@ -54,6 +56,11 @@ export class Ctx {
     this.problems.push({ line: off === undefined ? 1 : this.lineAt(off), path, message });
   }
 
+  /** A problem at `line` of another file the config names (a patterns_file). */
+  inFile(file: string, line: number, path: string, message: string): void {
+    this.problems.push({ file, line, path, message });
+  }
+
   line(node: unknown): number {
     const off = (node as Located)?.range?.[0];
     return off === undefined ? 1 : this.lineAt(off);
@@ -65,9 +72,12 @@ export class Ctx {
   }
 
   error(): KasmonError {
-    const sorted = [...this.problems].sort((a, b) => a.line - b.line);
+    // The config file's problems by line, then each other file's, in the order they were met.
+    const files = [...new Set(this.problems.map((p) => p.file ?? ''))].sort((a, b) => Number(a !== '') - Number(b !== ''));
+    const rank = (p: Problem): number => files.indexOf(p.file ?? '');
+    const sorted = [...this.problems].sort((a, b) => rank(a) - rank(b) || a.line - b.line);
     const n = sorted.length;
-    const lines = sorted.map((p) => `${this.file}:${p.line}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`);
+    const lines = sorted.map((p) => `${p.file ?? this.file}:${p.line}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`);
     const head = `invalid config ${this.file}: ${n} problem${n === 1 ? '' : 's'}`;
     return new KasmonError('ERR_CONFIG', [head, ...lines].join('\n'));
   }
