@@ -1,4 +1,4 @@
-import { effectiveDocument, toYaml } from '../config/effective.js';
+import { effectiveDocument, effectiveSettings, toYaml } from '../config/effective.js';
 import { loadConfig } from '../config/load.js';
 import { EXIT } from '../errors.js';
 import { CHECK_CONFIG, parseCommand } from './options.js';
@@ -13,10 +13,10 @@ import { version } from './version.js';
 export function checkConfig(args: string[]): number {
   const { values, positionals } = parseCommand(CHECK_CONFIG, args);
   const c = loadConfig(positionals[0]);
-  const doc = effectiveDocument(c, loadConfig());
   if (values.format === 'json') {
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(effectiveDocument(c, loadConfig()), null, 2)}\n`);
   } else if (values.format === 'yaml') {
+    const doc = effectiveDocument(c, loadConfig());
     const own = doc.extends === 'default' ? ['endpoints: the default rules (kasmon check-config --format yaml lists them), then the rules below'] : [];
     const header = [
       `kasmon ${version()} effective config from ${c.files.join(' + ')}`,
@@ -25,7 +25,7 @@ export function checkConfig(args: string[]): number {
     ];
     process.stdout.write(toYaml(doc, header));
   } else {
-    const { extends: _extends, endpoints: _endpoints, ...settings } = doc;
+    const settings = effectiveSettings(c);
     const rules = c.endpoints.reduce<Record<string, number>>((m, r) => ((m[r.category] = (m[r.category] ?? 0) + 1), m), {});
     process.stdout.write(`config OK\n${JSON.stringify({ files: c.files, ...settings, rules_by_category: rules }, null, 2)}\n`);
   }

@@ -105,9 +105,13 @@ function addedRules(c: Config, defaults: Config): readonly CompiledRule[] | unde
  */
 export function effectiveDocument(c: Config, defaults: Config): Record<string, Plain> {
   const added = c.files.length > 1 ? addedRules(c, defaults) : undefined;
-  const doc: Record<string, Plain> = { extends: added === undefined ? 'none' : 'default' };
-  for (const [key, writeSection] of Object.values(SECTIONS)) doc[key] = writeSection(c);
-  doc.endpoints = endpointsDoc(added ?? c.endpoints);
+  return { extends: added === undefined ? 'none' : 'default', ...effectiveSettings(c), endpoints: endpointsDoc(added ?? c.endpoints) };
+}
+
+/** Every section but `extends` and `endpoints`, as effectiveDocument writes them. */
+export function effectiveSettings(c: Config): Record<string, Plain> {
+  const doc: Record<string, Plain> = {};
+  for (const [key, writeSection] of Object.values(SECTIONS)) if (key !== 'endpoints') doc[key] = writeSection(c);
   return doc;
 }
 

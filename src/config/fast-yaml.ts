@@ -31,6 +31,13 @@ export type SubsetResult =
   | { readonly ok: true; readonly doc: Yaml.Document; readonly lc: Yaml.LineCounter }
   | { readonly ok: false; readonly reason: string };
 
+/**
+ * Characters left to `yaml`: C0 controls but LF (tab and CR among them), DEL and C1 controls,
+ * the byte order mark, the Unicode line separators, lone surrogates and the non-characters
+ * U+FFFE/U+FFFF. One native scan instead of a test per character.
+ */
+const OUTSIDE_CHARS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\ufeff\u2028\u2029\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Longest implicit key `yaml` accepts (YAML 1.2 §7.4: 1024 characters). */
 const MAX_KEY = 1024;
 
@@ -88,16 +95,20 @@ interface ScalarTag {
 }
 
 /**
- * Scalars and pairs as `yaml`'s own classes see them (`yaml.isScalar`, `instanceof Scalar`,
+ * Scalars, pairs and collections as `yaml`'s own classes see them (`yaml.isScalar`, `instanceof Scalar`,
  * every method), built without their constructors: those define the node-type symbol on each
  * instance with Object.defineProperty, which took a third of the time on a large file. Here
  * the symbol (a registry symbol, `Symbol.for('yaml.node.type')`, which is how `yaml` itself
  * tells nodes apart) sits on a prototype below the class's, and a scalar's `range` is made
- * from two numbers when it is read (the readers read it only to place a message).
+ * from two numbers when it is read (the readers read it only to place a message). A
+ * collection's `schema` (non-enumerable, as yaml defines it) sits on a prototype made per
+ * document.
  */
 interface NodeKit {
   scalar(value: unknown, source: string, type: Yaml.Scalar.Type, start: number, end: number): Yaml.Scalar;
   pair(key: Yaml.Scalar, value: unknown): Yaml.Pair;
+  /** Makers of collections for one document's schema. */
+  collections(schema: Yaml.Schema): { map(): Yaml.YAMLMap; seq(): Yaml.YAMLSeq };
 }
 
 const kits = new WeakMap<YamlModule, NodeKit>();
@@ -142,7 +153,19 @@ function nodeKit(Y: YamlModule): NodeKit {
     o.value = value;
     return o as unknown as Yaml.Pair;
   };
-  kit = { scalar, pair };
+  const collections = (schema: Yaml.Schema): { map(): Yaml.YAMLMap; seq(): Yaml.YAMLSeq } => {
+    const proto = (base: object, type: symbol): object =>
+      Object.create(base, { [NODE_TYPE]: { value: type }, schema: { value: schema, writable: true, configurable: true } }) as object;
+    const mapProto = proto(Y.YAMLMap.prototype, Symbol.for('yaml.map'));
+    const seqProto = proto(Y.YAMLSeq.prototype, Symbol.for('yaml.seq'));
+    const make = <T>(p: object): T => {
+      const o = Object.create(p) as { items: unknown[] };
+      o.items = [];
+      return o as T;
+    };
+    return { map: () => make<Yaml.YAMLMap>(mapProto), seq: () => make<Yaml.YAMLSeq>(seqProto) };
+  };
+  kit = { scalar, pair, collections };
   kits.set(Y, kit);
   return kit;
 }
@@ -170,6 +193,7 @@ class SubsetParser {
   private readonly tags: readonly ScalarTag[];
   private readonly keyTags: readonly ScalarTag[];
   private readonly kit: NodeKit;
+  private readonly make: ReturnType<NodeKit['collections']>;
   /** Where the scalar or flow collection read last ends (the readers below return the node). */
   private end = 0;
 
@@ -180,6 +204,7 @@ class SubsetParser {
     this.n = text.length;
     this.kit = nodeKit(Y);
     this.doc = new Y.Document(undefined, { uniqueKeys: true, prettyErrors: false });
+    this.make = this.kit.collections(this.doc.schema);
     const all = this.doc.schema.tags as unknown as ReadonlyArray<ScalarTag & { default?: boolean | 'key' }>;
     this.tags = all.filter((t) => t.default === true && t.test !== undefined);
     this.keyTags = all.filter((t) => (t.default === true || t.default === 'key') && t.test !== undefined);
@@ -213,14 +238,9 @@ class SubsetParser {
 
   /** Line starts, and the characters the subset leaves to `yaml`. */
   private scanLines(): void {
-    const t = this.text;
-    for (let i = 0; i < this.n; i++) {
-      const c = t.charCodeAt(i);
-      if (c === NL) this.starts.push(i + 1);
-      else if (c < SP || (c >= 0x7f && c <= 0x9f) || c === 0xfeff || c === 0x2028 || c === 0x2029 || (c >= 0xd800 && c <= 0xdfff) || c === 0xfffe || c === 0xffff) {
-        throw new Outside(`character U+${c.toString(16).padStart(4, '0')}`);
-      }
-    }
+    const odd = OUTSIDE_CHARS.exec(this.text);
+    if (odd !== null) throw new Outside(`character U+${(odd[0].codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+    for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
 
   private lines(): number {
@@ -302,7 +322,7 @@ class SubsetParser {
    * first content line that is not part of it.
    */
   private blockMap(col: number, first: number): Yaml.YAMLMap {
-    const map = new this.Y.YAMLMap(this.doc.schema);
+    const map = this.make.map();
     const keys: string[] = [];
     let keySet: Set<string> | undefined;
     let p = first;
@@ -333,7 +353,7 @@ class SubsetParser {
 
   /** A block sequence whose `-` sit at column `col`, the first on line `this.line`. */
   private blockSeq(col: number): Yaml.YAMLSeq {
-    const seq = new this.Y.YAMLSeq(this.doc.schema);
+    const seq = this.make.seq();
     const first = (this.starts[this.line] ?? 0) + col;
     for (;;) {
       const dash = (this.starts[this.line] ?? 0) + col;
@@ -531,7 +551,7 @@ class SubsetParser {
     const open = t.charCodeAt(p);
     const isSeq = open === LBRACK;
     const close = isSeq ? RBRACK : RBRACE;
-    const node = isSeq ? new this.Y.YAMLSeq(this.doc.schema) : new this.Y.YAMLMap(this.doc.schema);
+    const node = isSeq ? this.make.seq() : this.make.map();
     node.flow = true;
     const keys = new Set<string>();
     let q = p + 1;

@@ -122,14 +122,14 @@ const TOP_KEYS = [
  * subset kasmon configs use (fast-yaml.ts), else from `yaml` itself. Same nodes, same
  * positions either way. `subset: false` forces `yaml` (tests compare the two).
  */
-export function parseYaml(text: string, subset = true): { doc: Yaml.Document; lc: Yaml.LineCounter } {
+export function parseYaml(text: string, subset = true): { doc: Yaml.Document; lc: Yaml.LineCounter; subset: boolean } {
   const Y = yaml();
   if (subset) {
     const fast = parseSubset(Y, text);
-    if (fast.ok) return fast;
+    if (fast.ok) return { doc: fast.doc, lc: fast.lc, subset: true };
   }
   const lc = new Y.LineCounter();
-  return { doc: Y.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc };
+  return { doc: Y.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc, subset: false };
 }
 
 /** Non-text bytes (C0 controls other than tab/LF/CR): YAML would read them as scalars. */
@@ -156,7 +156,7 @@ export type ConfigBody = Omit<Config, 'files'>;
 export function parseConfigBody(text: string, fileName: string, base: Config | null, subset = true): ConfigBody {
   const deep = tooDeep(text);
   if (deep !== undefined) throw new KasmonError('ERR_CONFIG', `invalid config ${fileName}: 1 problem\n${fileName}:${deep.line}: ${deep.message}`);
-  let parsed: { doc: Yaml.Document; lc: Yaml.LineCounter };
+  let parsed: ReturnType<typeof parseYaml>;
   try {
     parsed = parseYaml(text, subset);
   } catch (e) {
@@ -165,7 +165,7 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     throw e;
   }
   const { doc, lc } = parsed;
-  const ctx = new Ctx(fileName, lc, doc);
+  const ctx = new Ctx(fileName, lc, doc, !parsed.subset); // the subset has no aliases to follow
   const binary = BINARY.exec(text);
   if (binary !== null) {
     ctx.at({ range: [binary.index] }, '', 'this is not a YAML text file (it contains control bytes)');
@@ -318,7 +318,7 @@ function displayPath(p: string): string {
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    for (const x of Object.values(v)) deepFreeze(x);
+    for (const k in v) deepFreeze(v[k]); // for-in, not Object.values: no array per object (large rule lists)
     Object.freeze(v);
   }
   return v;

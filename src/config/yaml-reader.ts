@@ -41,10 +41,12 @@ type Located = { range?: readonly number[] | null | undefined } | null | undefin
 
 export class Ctx {
   readonly problems: Problem[] = [];
+  /** `aliases`: the document may hold `*alias` nodes (false for the subset reader's, which never do). */
   constructor(
     readonly file: string,
     private readonly lc: Yaml.LineCounter,
     private readonly doc: Yaml.Document,
+    private readonly aliases = true,
   ) {}
 
   lineAt(offset: number): number {
@@ -68,7 +70,7 @@ export class Ctx {
 
   /** Follow `*alias` references to the anchored node. */
   deref(v: unknown): unknown {
-    return isAlias(v) ? v.resolve(this.doc) : v;
+    return this.aliases && isAlias(v) ? v.resolve(this.doc) : v;
   }
 
   error(): KasmonError {
