@@ -210,11 +210,6 @@ function emptyLabelAt(s: string): number {
   return i < 0 ? s.length : i;
 }
 
-function lastTwoLabels(s: string): string {
-  const second = rootDot(s);
-  return second < 0 ? s : s.slice(second + 1);
-}
-
 /** FNV-1a over s[from..]: the key of a root, computed in place on a name. */
 function hashFrom(s: string, from: number): number {
   let h = 0x811c9dc5;
@@ -226,6 +221,8 @@ interface Root {
   readonly text: string;
   /** Some indexed suffix (wildcard or `*.`) has these last two labels. */
   suffix: boolean;
+  /** The next root with the same hash (a chain, not an array per hash: 100,000 roots are common). */
+  next: Root | undefined;
 }
 
 export class Matcher {
@@ -235,7 +232,7 @@ export class Matcher {
    * Last two labels of every indexed suffix and every exact name, by hashFrom: a name whose
    * last two labels are not here cannot match anything.
    */
-  private readonly roots = new Map<number, Root[]>();
+  private readonly roots = new Map<number, Root>();
   /** Labels in the longest indexed suffix: bounds the suffix walk. */
   private readonly maxSuffixLabels: number;
   /** Dot positions of the current name, reused across calls (match is synchronous). */
@@ -261,12 +258,12 @@ export class Matcher {
         for (const f of p.forms) {
           if (f.kind === 'exact') {
             this.exact.set(f.text, match); // later rule wins
-            this.addRoot(lastTwoLabels(f.text), false);
+            this.addRoot(f.text, false);
             continue;
           }
           const entry = this.entry(f.suffix);
           maxLabels = Math.max(maxLabels, labelCount(f.suffix));
-          this.addRoot(lastTwoLabels(f.suffix), true);
+          this.addRoot(f.suffix, true);
           if (f.kind === 'subdomain') {
             entry.sub = match;
           } else {
@@ -281,13 +278,17 @@ export class Matcher {
     this.dots = new Int32Array(Math.max(maxLabels, 2) + 1);
   }
 
-  private addRoot(text: string, suffix: boolean): void {
-    const h = hashFrom(text, 0);
-    let list = this.roots.get(h);
-    if (list === undefined) this.roots.set(h, (list = []));
-    const known = list.find((r) => r.text === text);
-    if (known === undefined) list.push({ text, suffix });
-    else known.suffix ||= suffix;
+  /** Index the root of `name` (its last two labels, or all of it), hashed in place like a looked-up name. */
+  private addRoot(name: string, suffix: boolean): void {
+    const second = rootDot(name);
+    const from = second < 0 ? 0 : second + 1;
+    const known = this.rootOf(name, from);
+    if (known !== undefined) {
+      known.suffix ||= suffix;
+      return;
+    }
+    const h = hashFrom(name, from);
+    this.roots.set(h, { text: from === 0 ? name : name.slice(from), suffix, next: this.roots.get(h) });
   }
 
   /**
@@ -295,14 +296,16 @@ export class Matcher {
    * two labels are none of these matches nothing. Decoders use it to skip names early.
    */
   rootNames(): string[] {
-    return [...this.roots.values()].flatMap((list) => list.map((r) => r.text));
+    const out: string[] = [];
+    for (const first of this.roots.values()) for (let r: Root | undefined = first; r !== undefined; r = r.next) out.push(r.text);
+    return out;
   }
 
   /** The root entry for n[from..] (n's last two labels, or all of n), if any rule has it. */
   private rootOf(n: string, from: number): Root | undefined {
-    const list = this.roots.get(hashFrom(n, from));
-    if (list === undefined) return undefined;
-    for (const r of list) if (r.text.length === n.length - from && n.endsWith(r.text)) return r;
+    for (let r = this.roots.get(hashFrom(n, from)); r !== undefined; r = r.next) {
+      if (r.text.length === n.length - from && n.endsWith(r.text)) return r;
+    }
     return undefined;
   }
 

@@ -33,10 +33,13 @@ export type SubsetResult =
 
 /**
  * Characters left to `yaml`: C0 controls but LF (tab and CR among them), DEL and C1 controls,
- * the byte order mark, the Unicode line separators, lone surrogates and the non-characters
- * U+FFFE/U+FFFF. One native scan instead of a test per character.
+ * the byte order mark, the Unicode line separators and the non-characters U+FFFE/U+FFFF; and
+ * a surrogate that is not half of a pair. Native scans, not a test per character (the
+ * surrogate check, slower, runs only when there are surrogates at all).
  */
-const OUTSIDE_CHARS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\ufeff\u2028\u2029\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const OUTSIDE_CHARS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\ufeff\u2028\u2029\ufffe\uffff]/;
+const SURROGATE = /[\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Longest implicit key `yaml` accepts (YAML 1.2 §7.4: 1024 characters). */
 const MAX_KEY = 1024;
@@ -238,7 +241,7 @@ class SubsetParser {
 
   /** Line starts, and the characters the subset leaves to `yaml`. */
   private scanLines(): void {
-    const odd = OUTSIDE_CHARS.exec(this.text);
+    const odd = OUTSIDE_CHARS.exec(this.text) ?? (SURROGATE.test(this.text) ? LONE_SURROGATE.exec(this.text) : null);
     if (odd !== null) throw new Outside(`character U+${(odd[0].codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
     for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
