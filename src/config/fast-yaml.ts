@@ -190,7 +190,7 @@ class SubsetParser {
   private readonly n: number;
   /** Offset of the first character of each line (as yaml's LineCounter has them). */
   private readonly starts: number[] = [0];
-  /** Current line and its indentation (spaces). */
+  /** The line being read (0-based). */
   private line = 0;
   private readonly doc: Yaml.Document;
   private readonly tags: readonly ScalarTag[];
@@ -216,7 +216,7 @@ class SubsetParser {
   parse(): SubsetResult {
     this.scanLines();
     const lc = new this.Y.LineCounter();
-    for (const s of this.starts) lc.addNewLine(s);
+    lc.lineStarts = this.starts; // what addNewLine would have pushed, one by one
     this.line = this.skipBlank(0);
     let marker = -1;
     if (this.line < this.lines() && this.lineIs('---')) {
@@ -271,7 +271,7 @@ class SubsetParser {
         const c = this.text.charCodeAt(p);
         // Directives and document markers belong to yaml.
         if (c === 0x25 && p === this.starts[i]) throw new Outside('a directive');
-        if (p === this.starts[i] && (this.text.startsWith('...', p) || (this.text.startsWith('---', p) && i !== 0 && !this.onlyMarkerBefore(i)))) {
+        if (p === this.starts[i] && (this.text.startsWith('...', p) || (this.text.startsWith('---', p) && i !== 0 && !this.isFirstContent(i)))) {
           throw new Outside('a document marker');
         }
         return i;
@@ -281,7 +281,7 @@ class SubsetParser {
   }
 
   /** Line `i` is the first content line (so a `---` there starts the one document). */
-  private onlyMarkerBefore(i: number): boolean {
+  private isFirstContent(i: number): boolean {
     for (let j = 0; j < i; j++) {
       const p = (this.starts[j] ?? 0) + this.indentOf(j);
       if (p < this.endOf(j) && this.text.charCodeAt(p) !== HASH) return false;
