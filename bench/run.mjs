@@ -16,6 +16,8 @@
 //   d  kasmon names          node dist/cli.js names FILE > /dev/null
 //   e  tshark fields         tshark -n -r FILE [-c N] -T fields -e dns.qry.name
 //                              -e tls.handshake.extensions_server_name -e http.host > /dev/null
+//   h  large rule lists      bench/config-scale.mjs: config load time and match rate for 1k,
+//                              10k and 100k rules or names (no capture needed)
 //
 // Every line runs in its own child under `/usr/bin/time -f '%e %M'` (peak RSS) and, when
 // available, `taskset -c 1` (one pinned core). Wall time is measured by this process around
@@ -35,7 +37,7 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
 const OUT = path.join(BENCH, 'out');
 let CLI = path.join(ROOT, 'dist', 'cli.js');
-const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0,g';
+const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0,g,h';
 const TSHARK_FIELDS = ['dns.qry.name', 'tls.handshake.extensions_server_name', 'http.host'];
 
 const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
@@ -348,6 +350,21 @@ function sensorLine(file) {
   return out;
 }
 
+/** Line h: large rule lists (bench/config-scale.mjs), needs no capture. */
+function configScaleLine(opts) {
+  if (!fs.existsSync(CLI)) {
+    console.log('h: kasmon: not built yet');
+    return { skipped: 'not built' };
+  }
+  const json = path.join(OUT, 'config-scale.json');
+  const r = spawnSync(process.execPath, [path.join(BENCH, 'config-scale.mjs'), '--runs', String(opts.runs), '--cli', CLI, '--json', json], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`h: failed (exit ${r.status})`);
+    return { failed: r.status };
+  }
+  return JSON.parse(fs.readFileSync(json, 'utf8'));
+}
+
 function printTable(file, meta, opts, results) {
   const pin = pinCpu !== null ? `pinned to CPU ${pinCpu}` : 'not pinned';
   console.log(`\n${path.relative(ROOT, file)}: ${fmtInt(meta.packets)} packets, ${(meta.bytes / 1e6).toFixed(1)} MB; ` +
@@ -477,6 +494,8 @@ async function main() {
   let report;
   if (opts.rssCheck) {
     report = { kind: 'rss-check', env: environment(), ...(await rssCheck(opts)) };
+  } else if ([...opts.only].every((id) => id === 'h')) {
+    report = { kind: 'bench', env: environment(), configScale: configScaleLine(opts) };
   } else {
     const { file, meta } = ensureCapture(opts.packets);
     console.log(`capture ${path.relative(ROOT, file)} (generator v${GENERATOR_VERSION}); ${opts.runs} run(s) per line`);
@@ -494,6 +513,7 @@ async function main() {
         nodeLines.map((r) => `${r.id} ${fmtInt(r.ppsExStartup)}`).join(', ') + ' packets/s.');
     }
     const sensor = opts.only.has('g') ? sensorLine(file) : undefined;
+    const configScale = opts.only.has('h') ? configScaleLine(opts) : undefined;
     const e = results.find((r) => r.id === 'e');
     if (e?.ok) {
       const what = e.packets < meta.packets ? `the first ${fmtInt(e.packets)} packets only (-c ${e.packets}; --tshark-packets 0 for the whole file)` : 'the whole file';
@@ -507,7 +527,7 @@ async function main() {
       runs: opts.runs, tsharkRuns: opts.tsharkRuns,
       results: results.map(({ id, label, cmd, packets, bytes, walls, rssKiB, ok, note, best, pps, mbps, peakRssMiB, startup, ppsExStartup, lags }) =>
         ({ id, label, cmd, ok, note: note || undefined, packets, bytes, walls, best, pps, mbps, rssKiB, peakRssMiB, startup, ppsExStartup, lags })),
-      ratios, oneCore: fit, namesCheck, nodeStartup, sensor,
+      ratios, oneCore: fit, namesCheck, nodeStartup, sensor, configScale,
     };
   }
   if (opts.json) {

@@ -144,6 +144,7 @@ type Group = readonly string[];
 
 /** Shell-style brace expansion, bounded by MAX_EXPANSION; duplicates are dropped, order kept. */
 export function expandBraces(p: string): Compiled<string[]> {
+  if (!p.includes('{') && !p.includes('}')) return { ok: true, value: [p] }; // most patterns: nothing to expand
   const parts: (string | Group)[] = [];
   let i = 0;
   let total = 1;
@@ -208,8 +209,11 @@ function expandGroup(body: string): Compiled<Group> {
 }
 
 const LABEL_CHARS = /^[a-z0-9_*-]+$/;
+/** A whole name whose labels all pass the checks below: one test instead of a split per name. */
+const VALID_NAME = new RegExp(`^[a-z0-9_*-]{1,${MAX_LABEL_LEN}}(?:\\.[a-z0-9_*-]{1,${MAX_LABEL_LEN}})*$`);
 
 function classify(text: string): Compiled<PatternForm> {
+  if (text.length <= MAX_NAME_LEN && VALID_NAME.test(text) && !text.includes('*')) return { ok: true, value: { kind: 'exact', text } };
   if (text === '') return { ok: false, error: 'empty name' };
   if (text.length > MAX_NAME_LEN) return { ok: false, error: `longer than ${MAX_NAME_LEN} characters` };
   const labels = text.split('.');

@@ -160,9 +160,20 @@ export const CHECK_CONFIG = {
     'Reports every problem of the file at once (file:line: field: what is wrong and how to fix it) and exits 2, or prints the effective settings (the file laid over the defaults).',
   ],
   positionals: { min: 0, max: 1, complete: 'yaml' },
-  options: [],
+  options: [
+    {
+      name: 'format',
+      type: 'string',
+      arg: 'FORMAT',
+      choices: ['text', 'yaml', 'json'],
+      default: 'text',
+      help: 'text: "config OK" and the settings as JSON, rules counted; yaml or json: the whole effective config, rules included',
+      more: 'yaml and json print a complete config file in the file\'s own keys, which check-config and --config accept and which reads back to the same settings. Over the defaults (extends: default) it lists the file\'s own rules; kasmon check-config --format yaml without a file lists the default ones.',
+    },
+  ],
   examples: [
     ['kasmon check-config config/example.yaml', 'validate a file, show what it changes'],
+    ['kasmon check-config --format yaml my.yaml > effective.yaml', 'every setting in force, as a config file'],
   ],
 } as const satisfies CommandSpec;
 

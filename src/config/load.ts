@@ -29,6 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { KasmonError } from '../errors.js';
 import { alerts, appliances, capture, cutoff, dns, EXTENDS, limits, monitor, observer, readEndpoints, resolvers, time } from './schema.js';
 import type { Config } from './schema.js';
+import type * as Yaml from 'yaml';
+import { parseSubset } from './fast-yaml.js';
 import { loadConfigSnapshot } from './snapshot.js';
 import { Ctx, entries, oneOf, yaml, type Entry } from './yaml-reader.js';
 
@@ -56,38 +58,44 @@ const DEEP_FIX = 'the YAML is nested far deeper than any kasmon config (at most 
  * per level) runs out of stack: flow brackets opened and not closed, or indentation.
  */
 export function tooDeep(text: string): { line: number; message: string } | undefined {
+  // Character codes, not text[i]: this runs over every character of a large rule list.
+  const NL = 0x0a;
+  const SP = 0x20;
+  const HASH = 0x23;
+  const DQ = 0x22;
   let depth = 0;
   let line = 1;
   let col = 0;
-  let quote = '';
+  let quote = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') {
+    const c = text.charCodeAt(i);
+    if (c === NL) {
       line++;
       col = 0;
-      quote = quote === '"' ? quote : ''; // single-quoted scalars may span lines too, but rarely
+      quote = quote === DQ ? quote : 0; // single-quoted scalars may span lines too, but rarely
       continue;
     }
-    if (quote !== '') {
-      if (c === quote && text[i - 1] !== '\\') quote = '';
+    if (quote !== 0) {
+      if (c === quote && text.charCodeAt(i - 1) !== 0x5c) quote = 0;
       continue;
     }
-    if (c === '#' && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\n')) {
-      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    if (c === HASH && (i === 0 || text.charCodeAt(i - 1) === SP || text.charCodeAt(i - 1) === NL)) {
+      while (i + 1 < text.length && text.charCodeAt(i + 1) !== NL) i++;
       continue;
     }
-    if (col === 0 && c === ' ') {
+    if (col === 0 && c === SP) {
       let n = 0;
-      while (text[i + n] === ' ') n++;
-      if (n > MAX_INDENT && text[i + n] !== '\n' && text[i + n] !== '#') {
+      while (text.charCodeAt(i + n) === SP) n++;
+      const next = text.charCodeAt(i + n);
+      if (n > MAX_INDENT && next !== NL && next !== HASH) {
         return { line, message: `indented ${n} columns: ${DEEP_FIX}` };
       }
     }
     col++;
-    if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '{') {
+    if (c === DQ || c === 0x27) quote = c;
+    else if (c === 0x5b || c === 0x7b) {
       if (++depth > MAX_FLOW_DEPTH) return { line, message: `more than ${MAX_FLOW_DEPTH} [ or { open at once: ${DEEP_FIX}` };
-    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
   }
   return undefined;
 }
@@ -109,15 +117,31 @@ const TOP_KEYS = [
   'endpoints',
 ] as const;
 
+/**
+ * The YAML document and its line counter: from the subset reader when the text is within the
+ * subset kasmon configs use (fast-yaml.ts), else from `yaml` itself. Same nodes, same
+ * positions either way. `subset: false` forces `yaml` (tests compare the two).
+ */
+export function parseYaml(text: string, subset = true): { doc: Yaml.Document; lc: Yaml.LineCounter; subset: boolean } {
+  const Y = yaml();
+  if (subset) {
+    const fast = parseSubset(Y, text);
+    if (fast.ok) return { doc: fast.doc, lc: fast.lc, subset: true };
+  }
+  const lc = new Y.LineCounter();
+  return { doc: Y.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc, subset: false };
+}
+
 /** Non-text bytes (C0 controls other than tab/LF/CR): YAML would read them as scalars. */
 const BINARY = /[\u0000-\u0008\u000e-\u001f]/;
 
 /**
  * Parse config text. `base` is the config it is laid over: the built-in default unless
- * given; `null` means "this is a complete file" (how the default itself is read).
+ * given; `null` means "this is a complete file" (how the default itself is read). `subset:
+ * false` reads the YAML with the `yaml` package even when the fast reader could (tests).
  */
-export function parseConfig(text: string, fileName: string, base: Config | null = defaultConfig()): Config {
-  return finish(parseConfigBody(text, fileName, base), [...(base?.files ?? []), fileName]);
+export function parseConfig(text: string, fileName: string, base: Config | null = defaultConfig(), subset = true): Config {
+  return finish(parseConfigBody(text, fileName, base, subset), [...(base?.files ?? []), fileName]);
 }
 
 /**
@@ -129,20 +153,19 @@ export function parseConfig(text: string, fileName: string, base: Config | null 
 export type ConfigBody = Omit<Config, 'files'>;
 
 /** parseConfig without `finish`. @internal For the default-config snapshot (tools/snapshot-default-config). */
-export function parseConfigBody(text: string, fileName: string, base: Config | null): ConfigBody {
-  const { LineCounter, parseDocument } = yaml();
-  const lc = new LineCounter();
+export function parseConfigBody(text: string, fileName: string, base: Config | null, subset = true): ConfigBody {
   const deep = tooDeep(text);
   if (deep !== undefined) throw new KasmonError('ERR_CONFIG', `invalid config ${fileName}: 1 problem\n${fileName}:${deep.line}: ${deep.message}`);
-  let doc: ReturnType<typeof parseDocument>;
+  let parsed: ReturnType<typeof parseYaml>;
   try {
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    parsed = parseYaml(text, subset);
   } catch (e) {
     // tooDeep catches what a config can plausibly hold; this is the last guard.
     if (e instanceof RangeError) throw new KasmonError('ERR_CONFIG', `invalid config ${fileName}: 1 problem\n${fileName}:1: ${DEEP_FIX}`);
     throw e;
   }
-  const ctx = new Ctx(fileName, lc, doc);
+  const { doc, lc } = parsed;
+  const ctx = new Ctx(fileName, lc, doc, !parsed.subset); // the subset has no aliases to follow
   const binary = BINARY.exec(text);
   if (binary !== null) {
     ctx.at({ range: [binary.index] }, '', 'this is not a YAML text file (it contains control bytes)');
@@ -295,7 +318,7 @@ function displayPath(p: string): string {
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    for (const x of Object.values(v)) deepFreeze(x);
+    for (const k in v) deepFreeze(v[k]); // for-in, not Object.values: no array per object (large rule lists)
     Object.freeze(v);
   }
   return v;

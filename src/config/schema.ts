@@ -6,6 +6,7 @@
  */
 import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from '../analyze/rules.js';
 import type { Category, CompiledPattern, CompiledRule, Confidence, Severity } from '../analyze/rules.js';
+import { patternsFile } from './patterns-file.js';
 import { CUTOFF_EXAMPLE, parseTimestamp } from './timestamp.js';
 import { bool, Ctx, describe, entries, int, ip, isMap, isScalar, isSeq, join, list, object, oneOf, size, str, type Reader } from './yaml-reader.js';
 
@@ -246,12 +247,12 @@ const resolverItem = object<PublicResolver>({
   evidence: ['evidence', oneOf(['strong', 'weak'] as const)],
 });
 const applianceItem = object<Appliance>({ address: ['address', ip], name: ['name', str] });
-export const resolvers = list<PublicResolver>((ctx, v, p) => resolverItem(ctx, v, p));
-export const appliances = list<Appliance>((ctx, v, p) => applianceItem(ctx, v, p));
+export const resolvers = list<PublicResolver>(resolverItem);
+export const appliances = list<Appliance>(applianceItem);
 
 // ─── endpoints ───────────────────────────────────────────────────────────────────────────
 
-const RULE_KEYS = ['id', 'pattern', 'patterns', 'severity', 'confidence', 'purpose', 'sources'] as const;
+const RULE_KEYS = ['id', 'pattern', 'patterns', 'patterns_file', 'severity', 'confidence', 'purpose', 'sources'] as const;
 const RULE_ID = /^[a-z0-9][a-z0-9._-]*$/;
 
 const ruleId: Reader<string> = (ctx, v, path) => {
@@ -301,13 +302,18 @@ function readRule(ctx: Ctx, v: unknown, path: string, category: Category): Place
   if (f.has('pattern') && f.has('patterns')) {
     ctx.at(f.get('patterns')?.key, join(path, 'patterns'), 'use either "pattern" or "patterns", not both');
     ok = false;
+  } else if (f.has('patterns_file') && (f.has('pattern') || f.has('patterns'))) {
+    ctx.at(f.get('patterns_file')?.key, join(path, 'patterns_file'), `use either "${f.has('pattern') ? 'pattern' : 'patterns'}" or "patterns_file", not both`);
+    ok = false;
   } else if (f.has('pattern')) {
     const one = need('pattern', pattern);
     patterns = one === undefined ? undefined : [one];
   } else if (f.has('patterns')) {
     patterns = need('patterns', list(pattern, 1));
+  } else if (f.has('patterns_file')) {
+    patterns = need('patterns_file', patternsFile);
   } else {
-    ctx.at(v, join(path, 'patterns'), 'missing; add "pattern: <name>" or "patterns: [<name>, ...]"');
+    ctx.at(v, join(path, 'patterns'), 'missing; add "pattern: <name>" or "patterns: [<name>, ...]" (or "patterns_file: <file>", one name per line)');
     ok = false;
   }
   if (!ok || id === undefined || severity === undefined || confidence === undefined) return undefined;

@@ -32,6 +32,8 @@ interface Problem {
   readonly line: number;
   readonly path: string;
   readonly message: string;
+  /** Another file the problem is in (a rule's patterns_file); the config file when absent. */
+  readonly file?: string;
 }
 
 /** Anything with a source range: yaml nodes. */
@@ -39,10 +41,12 @@ type Located = { range?: readonly number[] | null | undefined } | null | undefin
 
 export class Ctx {
   readonly problems: Problem[] = [];
+  /** `aliases`: the document may hold `*alias` nodes (false for the subset reader's, which never do). */
   constructor(
     readonly file: string,
     private readonly lc: Yaml.LineCounter,
     private readonly doc: Yaml.Document,
+    private readonly aliases = true,
   ) {}
 
   lineAt(offset: number): number {
@@ -54,6 +58,11 @@ export class Ctx {
     this.problems.push({ line: off === undefined ? 1 : this.lineAt(off), path, message });
   }
 
+  /** A problem at `line` of another file the config names (a patterns_file). */
+  inFile(file: string, line: number, path: string, message: string): void {
+    this.problems.push({ file, line, path, message });
+  }
+
   line(node: unknown): number {
     const off = (node as Located)?.range?.[0];
     return off === undefined ? 1 : this.lineAt(off);
@@ -61,13 +70,16 @@ export class Ctx {
 
   /** Follow `*alias` references to the anchored node. */
   deref(v: unknown): unknown {
-    return isAlias(v) ? v.resolve(this.doc) : v;
+    return this.aliases && isAlias(v) ? v.resolve(this.doc) : v;
   }
 
   error(): KasmonError {
-    const sorted = [...this.problems].sort((a, b) => a.line - b.line);
+    // The config file's problems by line, then each other file's, in the order they were met.
+    const files = [...new Set(this.problems.map((p) => p.file ?? ''))].sort((a, b) => Number(a !== '') - Number(b !== ''));
+    const rank = (p: Problem): number => files.indexOf(p.file ?? '');
+    const sorted = [...this.problems].sort((a, b) => rank(a) - rank(b) || a.line - b.line);
     const n = sorted.length;
-    const lines = sorted.map((p) => `${this.file}:${p.line}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`);
+    const lines = sorted.map((p) => `${p.file ?? this.file}:${p.line}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`);
     const head = `invalid config ${this.file}: ${n} problem${n === 1 ? '' : 's'}`;
     return new KasmonError('ERR_CONFIG', [head, ...lines].join('\n'));
   }
@@ -115,6 +127,17 @@ function editDistance(a: string, b: string): number {
 
 /** Reads a node at `path`; `base` is the value it is laid over (a nested mapping merges key by key). */
 export type Reader<T> = (ctx: Ctx, v: unknown, path: string, base?: T) => T | undefined;
+
+/**
+ * What a reader says about how its value is written back (config/effective.ts prints the
+ * effective config as YAML the readers accept): a mapping's fields, a list's item reader, a
+ * size's unit. Readers without it take a scalar, or a list of scalars, written as it is.
+ */
+export interface WriteHint {
+  readonly fields?: Readonly<Record<string, readonly [prop: string, read: unknown]>>;
+  readonly item?: unknown;
+  readonly size?: true;
+}
 
 export interface Entry {
   readonly key: unknown;
@@ -175,8 +198,7 @@ const UNIT = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as const;
 
 /** A size in bytes: a whole number of bytes, or a number with a binary unit (`64MiB`, `1.5 GiB`). */
 export function size(min: number, max: number): Reader<number> {
-  const human = (n: number): string => (n % UNIT.GiB === 0 ? `${n / UNIT.GiB}GiB` : n % UNIT.MiB === 0 ? `${n / UNIT.MiB}MiB` : n % UNIT.KiB === 0 ? `${n / UNIT.KiB}KiB` : `${n}`);
-  return (ctx, v, path) => {
+  const read: Reader<number> = (ctx, v, path) => {
     const raw = isScalar(v) ? v.value : undefined;
     let n: number | undefined;
     if (typeof raw === 'number' && Number.isInteger(raw)) n = raw;
@@ -190,9 +212,15 @@ export function size(min: number, max: number): Reader<number> {
       return undefined;
     }
     if (n >= min && n <= max) return n;
-    ctx.at(v, path, `${human(n)} is out of range; use a size from ${human(min)} to ${human(max)}`);
+    ctx.at(v, path, `${humanSize(n)} is out of range; use a size from ${humanSize(min)} to ${humanSize(max)}`);
     return undefined;
   };
+  return Object.assign(read, { size: true } as const);
+}
+
+/** A byte count in the largest binary unit that divides it (`128MiB`), else bytes (`1000`). */
+export function humanSize(n: number): string {
+  return n % UNIT.GiB === 0 ? `${n / UNIT.GiB}GiB` : n % UNIT.MiB === 0 ? `${n / UNIT.MiB}MiB` : n % UNIT.KiB === 0 ? `${n / UNIT.KiB}KiB` : `${n}`;
 }
 
 export function oneOf<T extends string>(values: readonly T[]): Reader<T> {
@@ -207,7 +235,7 @@ export function oneOf<T extends string>(values: readonly T[]): Reader<T> {
 }
 
 export function list<T>(item: Reader<T>, minItems = 0): Reader<readonly T[]> {
-  return (ctx, v, path) => {
+  const read: Reader<readonly T[]> = (ctx, v, path) => {
     if (isScalar(v) && v.value === null && minItems === 0) return [];
     if (!isSeq(v)) {
       ctx.at(v, path, `expected a list (lines starting with "- ", or [a, b]), got ${describe(v)}`);
@@ -226,6 +254,7 @@ export function list<T>(item: Reader<T>, minItems = 0): Reader<readonly T[]> {
     });
     return ok ? out : undefined;
   };
+  return Object.assign(read, { item });
 }
 
 export const ip: Reader<string> = (ctx, v, path) => {
@@ -246,8 +275,8 @@ export type Fields<T> = Record<string, { [K in keyof T]-?: readonly [K, Reader<T
  * A mapping with fixed keys. Missing keys take `base`'s value when there is a base (user
  * file), and are errors when there is none (the complete default file).
  */
-export function object<T extends object>(fields: Fields<T>): (ctx: Ctx, v: unknown, path: string, base?: T) => T | undefined {
-  return (ctx, v, path, base) => {
+export function object<T extends object>(fields: Fields<T>): Reader<T> & WriteHint {
+  const read: Reader<T> = (ctx, v, path, base) => {
     const got = entries(ctx, v, path, Object.keys(fields));
     if (got === undefined) return undefined;
     const out: Partial<Record<keyof T, unknown>> = {};
@@ -269,4 +298,5 @@ export function object<T extends object>(fields: Fields<T>): (ctx: Ctx, v: unkno
     // Every key of T was filled above (the Fields type lists them all).
     return ok ? (out as T) : undefined;
   };
+  return Object.assign(read, { fields: fields as unknown as NonNullable<WriteHint['fields']> });
 }
