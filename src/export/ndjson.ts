@@ -41,6 +41,11 @@ export class NdjsonSink {
     }
   }
 
+  /** Lines waiting for the next flush. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
   write(obj: unknown): void {
     if (this.error !== undefined) {
       this.lost++;
