@@ -69,7 +69,8 @@ export function buildNetworkSinks(o: NetworkSinksOptions): NetworkSink[] {
   };
   const out: NetworkSink[] = [];
 
-  const amUrls = o.alertmanagerUrls !== undefined && o.alertmanagerUrls.length > 0 ? o.alertmanagerUrls : am.urls;
+  const amCli = o.alertmanagerUrls !== undefined && o.alertmanagerUrls.length > 0;
+  const amUrls = amCli ? (o.alertmanagerUrls ?? []) : am.urls;
   if (amUrls.length > 0) {
     const ca = am.tlsCaFile !== '' ? readFile(am.tlsCaFile, 'sinks.alertmanager.tls_ca_file', 'CA certificates') : undefined;
     const auth = (): Record<string, string> => {
@@ -84,7 +85,7 @@ export function buildNetworkSinks(o: NetworkSinksOptions): NetworkSink[] {
       throw new KasmonError('ERR_CONFIG', 'sinks.alertmanager: set either basic_auth_username or bearer_token_file, not both');
     }
     for (const raw of amUrls) {
-      const url = parseUrl(raw, '--alertmanager');
+      const url = parseUrl(raw, amCli ? '--alertmanager' : 'sinks.alertmanager.urls:');
       const base = url.pathname.replace(/\/+$/, '');
       const post = new URL(url.href);
       post.pathname = base.endsWith('/api/v2/alerts') ? base : `${base}/api/v2/alerts`;
@@ -93,7 +94,8 @@ export function buildNetworkSinks(o: NetworkSinksOptions): NetworkSink[] {
     }
   }
 
-  const whUrls = o.webhookUrls !== undefined && o.webhookUrls.length > 0 ? o.webhookUrls : wh.urls;
+  const whCli = o.webhookUrls !== undefined && o.webhookUrls.length > 0;
+  const whUrls = whCli ? (o.webhookUrls ?? []) : wh.urls;
   if (whUrls.length > 0) {
     const ca = wh.tlsCaFile !== '' ? readFile(wh.tlsCaFile, 'sinks.webhook.tls_ca_file', 'CA certificates') : undefined;
     let secret = wh.secretFile !== '' ? readFile(wh.secretFile, 'sinks.webhook.secret_file', 'HMAC secret', true) : undefined;
@@ -102,7 +104,7 @@ export function buildNetworkSinks(o: NetworkSinksOptions): NetworkSink[] {
       return {};
     };
     for (const raw of whUrls) {
-      const url = parseUrl(raw, '--webhook');
+      const url = parseUrl(raw, whCli ? '--webhook' : 'sinks.webhook.urls:');
       const parts = makeParts(o, 'webhook', nameOf('webhook', url), url, wh.timeoutSeconds, ca, reloadSecret);
       out.push(new WebhookSink(parts, { maxBatch: wh.maxBatch, secret: () => secret }));
     }
@@ -174,7 +176,10 @@ function parseUrl(raw: string, flag: string): URL {
     throw new KasmonError('ERR_CONFIG', `${flag} ${raw}: not an http:// or https:// URL; write it like http://alertmanager.example.net:9093`);
   }
   if (u.username !== '' || u.password !== '') {
-    throw new KasmonError('ERR_CONFIG', `${flag} ${u.origin}: credentials in the URL would show in logs and metrics; use sinks.alertmanager.basic_auth_* or a token file`);
+    throw new KasmonError(
+      'ERR_CONFIG',
+      `${flag} ${u.origin}: credentials in the URL would show in logs and metrics; leave them out (Alertmanager: sinks.alertmanager.basic_auth_* or bearer_token_file; webhooks: sinks.webhook.secret_file)`,
+    );
   }
   return u;
 }
