@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ALERTNAME } from '../../src/export/sinks/alertmanager.js';
+import { JOURNAL } from '../../src/export/sinks/spool.js';
 import { SIGNATURE_HEADER, type WebhookBody } from '../../src/export/sinks/webhook.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { freePort, startSensor, waitFor, type RunningSensor } from '../helpers/sensor.js';
@@ -336,8 +337,8 @@ describe('alerts from two sensors through a real Alertmanager', () => {
     for (const s of sensors) {
       await waitFor(`${s.observer} spooled it`, () => {
         const dir = join(s.state, 'spool');
-        const files = readdirSync(dir).filter((d) => d.startsWith('alertmanager-')).flatMap((d) => readdirSync(join(dir, d)).filter((f) => f.endsWith('.json')).map((f) => join(dir, d, f)));
-        return files.some((f) => readFileSync(f, 'utf8').includes(`"client":"${C6}"`)) ? true : undefined;
+        const journals = readdirSync(dir).filter((d) => d.startsWith('alertmanager-')).map((d) => join(dir, d, JOURNAL));
+        return journals.some((f) => readFileSync(f, 'utf8').includes(`"client":"${C6}"`)) ? true : undefined;
       }, 30_000);
     }
     for (const s of sensors) expect(await s.run!.stop('SIGKILL')).toBeNull();

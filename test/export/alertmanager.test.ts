@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import { ALERTNAME, type AlertmanagerSink } from '../../src/export/sinks/alertmanager.js';
 import { buildNetworkSinks, spoolDir } from '../../src/export/sinks/network.js';
+import { JOURNAL, readJournal } from '../../src/export/sinks/spool.js';
 import { analysis, S, T0, type Analysis } from '../helpers/analysis.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { waitFor } from '../helpers/sensor.js';
@@ -193,7 +194,7 @@ describe('Alertmanager sink', () => {
     contact(first.an, first.sink, 'ksn-url-geo.kaspersky-labs.com', T0 + S);
     await waitFor('fired', () => (first.posts().flat().length === 2 ? true : undefined), 5000);
     await first.sink.close(0);
-    expect(readdirSync(spoolDir(state, 'alertmanager', `${first.r.url}/api/v2/alerts`)).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+    expect((await readJournal(join(spoolDir(state, 'alertmanager', `${first.r.url}/api/v2/alerts`), JOURNAL))).live.size).toBe(2);
 
     // Same receiver URL (so the same spool), and the client table as a checkpoint restores it.
     const second = await sinkFor(first.r.url, state, first.an);

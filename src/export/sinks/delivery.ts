@@ -9,10 +9,10 @@ import { Spool, type SpoolRecord } from './spool.js';
  *   oldest is dropped and counted. A notification has a key: a new one gets the next sequence
  *   number (a webhook event), or the caller names it (an Alertmanager alert, whose newer state
  *   replaces the older under the same key, keeping its place).
- * - **Spool.** With a spool, a notification is written to disk when queued — before its first
- *   attempt, which waits for the write — and removed once delivered; at start the spool is read
- *   back and re-sent (after a restart or kill -9). At most `spoolBytes`; past it the oldest are
- *   dropped and counted.
+ * - **Spool.** With a spool (spool.ts), a notification is written to disk when queued — before
+ *   its first attempt, which waits for the write — and removed once delivered; at start the
+ *   spool is read back and re-sent (after a restart or kill -9). At most `spoolBytes`; past it
+ *   the oldest are dropped and counted.
  * - **Retries.** One request at a time, up to `maxBatch` notifications, oldest first. A
  *   connection error, timeout, 5xx or 429 (http.ts) keeps them queued and waits: `retryInitialMs`
  *   doubled per consecutive failure up to `retryMaxMs`, each wait drawn from its upper half
@@ -138,7 +138,7 @@ export class Delivery<B> {
     const out: Entry<B>[] = [];
     for (const r of records) {
       const e = new Entry(r.key, r.seq, r.body, r.final);
-      e.spoolSize = Buffer.byteLength(Spool.serialise(r));
+      e.spoolSize = Buffer.byteLength(Spool.serialise(r)) + 1;
       this.spoolUsed += e.spoolSize;
       this.map.set(r.key, e);
       this.nextSeq = Math.max(this.nextSeq, r.seq + 1);
@@ -201,7 +201,7 @@ export class Delivery<B> {
     this.wake?.();
     await this.pumping;
     clearTimeout(abort);
-    await this.o.spool?.settled();
+    await this.o.spool?.close();
   }
 
   // ─── internals ─────────────────────────────────────────────────────────────────────────
@@ -211,7 +211,7 @@ export class Delivery<B> {
     if (spool === undefined) return;
     const record: SpoolRecord<B> = { v: 1, key: e.key, seq: e.seq, final: e.final, body: e.body };
     const text = Spool.serialise(record);
-    const size = Buffer.byteLength(text);
+    const size = Buffer.byteLength(text) + 1;
     this.spoolUsed += size - e.spoolSize;
     e.spoolSize = size;
     e.persisting = spool.put(e.key, text);
