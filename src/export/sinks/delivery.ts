@@ -1,5 +1,5 @@
 import type { PostOutcome, RetryReason } from './http.js';
-import { Spool, type SpoolRecord } from './spool.js';
+import { Spool } from './spool.js';
 
 /**
  * Delivery for one network sink (an Alertmanager, a webhook URL): the guarantees every network
@@ -54,6 +54,8 @@ export class Entry<B> {
   /** Bytes of its record in the spool (0: not spooled). */
   spoolSize = 0;
   persisting: Promise<void> | undefined;
+  /** The body as JSON, when the caller had it (a webhook event shared by several sinks). */
+  json: string | undefined;
   constructor(
     readonly key: string,
     readonly seq: number,
@@ -148,13 +150,13 @@ export class Delivery<B> {
     return out.filter((e) => this.map.get(e.key) === e);
   }
 
-  /** A new notification with its own key (the next sequence number). */
-  add(body: B, final: boolean): Entry<B> {
-    return this.put(`n${String(this.nextSeq).padStart(15, '0')}`, body, final);
+  /** A new notification with its own key (the next sequence number); `json`: the body as JSON, if already made. */
+  add(body: B, final: boolean, json?: string): Entry<B> {
+    return this.put(`n${String(this.nextSeq).padStart(15, '0')}`, body, final, json);
   }
 
   /** Queues `body` under `key`: a new notification, or the newer state of a queued one (spooled again). */
-  put(key: string, body: B, final: boolean): Entry<B> {
+  put(key: string, body: B, final: boolean, json?: string): Entry<B> {
     let e = this.map.get(key);
     if (e === undefined) {
       e = new Entry(key, this.nextSeq++, body, final);
@@ -165,6 +167,7 @@ export class Delivery<B> {
       e.version++;
       e.pending = true;
     }
+    e.json = json;
     this.persist(e);
     this.bound(e);
     this.kick();
@@ -209,8 +212,7 @@ export class Delivery<B> {
   private persist(e: Entry<B>): void {
     const spool = this.o.spool;
     if (spool === undefined) return;
-    const record: SpoolRecord<B> = { v: 1, key: e.key, seq: e.seq, final: e.final, body: e.body };
-    const text = Spool.serialise(record);
+    const text = Spool.record(e.key, e.seq, e.final, e.json ?? JSON.stringify(e.body));
     const size = Buffer.byteLength(text) + 1;
     this.spoolUsed += size - e.spoolSize;
     e.spoolSize = size;

@@ -78,7 +78,12 @@ export class Spool {
 
   /** A record as it is written (its length is what it takes in the journal). */
   static serialise<B>(r: SpoolRecord<B>): string {
-    return JSON.stringify(r);
+    return Spool.record(r.key, r.seq, r.final, JSON.stringify(r.body));
+  }
+
+  /** The same from the body's JSON text, which need not be made again. */
+  static record(key: string, seq: number, final: boolean, bodyJson: string): string {
+    return `{"v":1,"key":${JSON.stringify(key)},"seq":${seq},"final":${final},"body":${bodyJson}}`;
   }
 
   /** Appends the record `text` (from serialise) under `key`; resolves once it is written (or failed, counted). */

@@ -44,6 +44,23 @@ export function eventId(event: AlertEvent, d: AlertDecision): string {
   return createHash('sha256').update(`${observer}\u0000${d.client}\u0000${d.category}\u0000${d.sequence}\u0000${d.at}`).digest('hex').slice(0, 32);
 }
 
+/**
+ * An alert event with its id, and its JSON, made once however many webhook sinks it goes to
+ * (they are handed the same event object).
+ */
+const prepared = new WeakMap<AlertEvent, { readonly event: AlertEvent; readonly json: string }>();
+
+function prepare(event: AlertEvent, d: AlertDecision): { readonly event: AlertEvent; readonly json: string } {
+  let p = prepared.get(event);
+  if (p === undefined) {
+    const ev = event['event'] as Record<string, unknown> | undefined;
+    const withId = { ...event, event: { ...ev, id: eventId(event, d) } };
+    p = { event: withId, json: JSON.stringify(withId) };
+    prepared.set(event, p);
+  }
+  return p;
+}
+
 export class WebhookSink implements AlertSink {
   readonly name: string;
   private readonly delivery: Delivery<AlertEvent>;
@@ -57,7 +74,7 @@ export class WebhookSink implements AlertSink {
       ...parts.delivery,
       name: parts.name,
       maxBatch: o.maxBatch,
-      send: (batch, signal) => this.send(batch.map((e) => e.body), signal),
+      send: (batch, signal) => this.send(batch.map((e) => (e.json ??= JSON.stringify(e.body))), signal),
     });
   }
 
@@ -69,13 +86,14 @@ export class WebhookSink implements AlertSink {
   }
 
   offer(event: AlertEvent, d: AlertDecision): void {
-    const ev = event['event'] as Record<string, unknown> | undefined;
-    this.delivery.add({ ...event, event: { ...ev, id: eventId(event, d) } }, true);
+    const p = prepare(event, d);
+    this.delivery.add(p.event, true, p.json);
   }
 
-  private send(events: AlertEvent[], signal: AbortSignal): Promise<PostOutcome> {
-    const body: WebhookBody = { version: WEBHOOK_VERSION, sent_at: new Date().toISOString(), sender: { product: 'kasmon', version: this.parts.version }, events };
-    const text = JSON.stringify(body);
+  /** The body (WebhookBody), put together from the events' JSON. */
+  private send(events: string[], signal: AbortSignal): Promise<PostOutcome> {
+    const head = { version: WEBHOOK_VERSION, sent_at: new Date().toISOString(), sender: { product: 'kasmon', version: this.parts.version } } satisfies Omit<WebhookBody, 'events'>;
+    const text = `${JSON.stringify(head).slice(0, -1)},"events":[${events.join(',')}]}`;
     const secret = this.o.secret();
     return this.parts.poster.post(text, secret !== undefined ? { [SIGNATURE_HEADER]: signature(secret, text) } : {}, signal);
   }
