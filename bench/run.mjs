@@ -35,7 +35,7 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
 const OUT = path.join(BENCH, 'out');
 let CLI = path.join(ROOT, 'dist', 'cli.js');
-const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0,g';
+const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0,g,h';
 const TSHARK_FIELDS = ['dns.qry.name', 'tls.handshake.extensions_server_name', 'http.host'];
 
 const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
@@ -348,6 +348,32 @@ function sensorLine(file) {
   return out;
 }
 
+/**
+ * Line h (bench/sinks.mjs): packet processing of `kasmon monitor --read` with every network
+ * sink down (refusing, or never answering) against no sink at all, interleaved in one run.
+ */
+function sinksLine(file, opts) {
+  if (!fs.existsSync(CLI)) {
+    console.log('h: sinks line skipped: kasmon: not built yet');
+    return { skipped: 'not built' };
+  }
+  console.log('h: alert sinks: kasmon monitor --read with no sinks vs every sink down, interleaved ...');
+  const pinArgs = pinCpu !== null ? ['--pin', String(pinCpu)] : [];
+  const r = spawnSync(process.execPath, [path.join(BENCH, 'sinks.mjs'), file, '--cli', CLI, '--runs', String(Math.max(3, opts.runs)), ...pinArgs], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    console.log(`h: failed: ${r.stderr.split('\n').slice(0, 3).join(' | ')}`);
+    return { failed: r.stderr };
+  }
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  const d = out.downRuns[0];
+  const held = d.sinks.map((k) => `${k.queued} queued, ${fmtInt(k.spoolBytes)} B spooled, ${k.dropped} dropped`).join('; ');
+  const rate = (m) => `${fmtInt(out[m].median)} packets/s median (best ${fmtInt(out[m].best)}, CPU ${out[m].cpuMedian.toFixed(2)} s)`;
+  console.log(`h: alert sinks, ${out.runs} runs each: no sinks ${rate('none')}; 4 sinks delivering ${rate('up')}; 4 sinks down ${rate('down')}`);
+  console.log(`h: down / none ${out.ratioMedian.toFixed(3)}x (median), ${out.ratioBest.toFixed(3)}x (best); down / up ${out.downVsUpMedian.toFixed(3)}x; ` +
+    `a down run raised ${fmtInt(d.alerts)} alerts and its sinks held: ${held}`);
+  return out;
+}
+
 function printTable(file, meta, opts, results) {
   const pin = pinCpu !== null ? `pinned to CPU ${pinCpu}` : 'not pinned';
   console.log(`\n${path.relative(ROOT, file)}: ${fmtInt(meta.packets)} packets, ${(meta.bytes / 1e6).toFixed(1)} MB; ` +
@@ -494,6 +520,7 @@ async function main() {
         nodeLines.map((r) => `${r.id} ${fmtInt(r.ppsExStartup)}`).join(', ') + ' packets/s.');
     }
     const sensor = opts.only.has('g') ? sensorLine(file) : undefined;
+    const sinks = opts.only.has('h') ? sinksLine(file, opts) : undefined;
     const e = results.find((r) => r.id === 'e');
     if (e?.ok) {
       const what = e.packets < meta.packets ? `the first ${fmtInt(e.packets)} packets only (-c ${e.packets}; --tshark-packets 0 for the whole file)` : 'the whole file';
@@ -507,7 +534,7 @@ async function main() {
       runs: opts.runs, tsharkRuns: opts.tsharkRuns,
       results: results.map(({ id, label, cmd, packets, bytes, walls, rssKiB, ok, note, best, pps, mbps, peakRssMiB, startup, ppsExStartup, lags }) =>
         ({ id, label, cmd, ok, note: note || undefined, packets, bytes, walls, best, pps, mbps, rssKiB, peakRssMiB, startup, ppsExStartup, lags })),
-      ratios, oneCore: fit, namesCheck, nodeStartup, sensor,
+      ratios, oneCore: fit, namesCheck, nodeStartup, sensor, sinks,
     };
   }
   if (opts.json) {
