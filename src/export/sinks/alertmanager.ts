@@ -105,6 +105,46 @@ export function postable(b: AmAlertBody, endsAtIfFiring: string): Record<string,
   return { labels: b.labels, annotations: b.annotations, startsAt: b.startsAt, endsAt: b.endsAt ?? endsAtIfFiring, generatorURL: b.generatorURL };
 }
 
+const byDecision = new WeakMap<AlertDecision, { readonly observer: string; readonly annotations: Readonly<Record<string, string>> }>();
+const MAX_DESTINATIONS = 16;
+
+/** The annotations that come from a client's state: names, counts, first/last contact, evidence ... */
+function clientAnnotations(c: ClientState, category: Category, ci: number, observer: string): Record<string, string> {
+  const a: Record<string, string> = {};
+  const cat = c.categories[ci];
+  const names: string[] = [];
+  const destinations: string[] = [];
+  for (const [name, n] of c.names) {
+    if (n.category !== category) continue;
+    names.push(name);
+    const addrs = n.destAddrs;
+    if (addrs === undefined || destinations.length >= MAX_DESTINATIONS) continue;
+    for (let i = 0; i < addrs.length && destinations.length < MAX_DESTINATIONS; i++) {
+      const ip = addrs[i]!;
+      const d = ip.includes(':') ? `[${ip}]:${n.destPorts![i]}` : `${ip}:${n.destPorts![i]}`;
+      if (!destinations.includes(d)) destinations.push(d);
+    }
+  }
+  names.sort();
+  const contacts = cat?.after ?? 0;
+  const first = cat?.firstAfter !== undefined ? isoTime(cat.firstAfter) : '';
+  const last = cat?.lastAfter !== undefined ? isoTime(cat.lastAfter) : '';
+  const what = names.length === 1 ? names[0] : `${names.length} ${category} names (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`;
+  a['summary'] = `${c.client} contacted Kaspersky ${category} endpoints after the cutoff`;
+  a['description'] =
+    `${c.client} contacted ${what} ${contacts} time${contacts === 1 ? '' : 's'} since ${first}, last at ${last} (packet time); seen by ${observer}. ` +
+    'Find the machine, remove or replace the Kaspersky product, and check its contacts stop: the alert resolves after alerts.resolve_seconds without one.';
+  a['names'] = names.length > MAX_NAMES ? `${names.slice(0, MAX_NAMES).join(', ')} (+${names.length - MAX_NAMES} more)` : names.join(', ');
+  a['contacts'] = String(contacts);
+  a['first_seen'] = first;
+  a['last_seen'] = last;
+  a['evidence'] = c.evidence.join(', ');
+  if (destinations.length > 0) a['destinations'] = destinations.join(', ');
+  if (c.ja4.length > 0) a['ja4'] = c.ja4.join(', ');
+  if (c.publicDnsFallback.length > 0) a['public_dns_fallback'] = c.publicDnsFallback.join(', ');
+  return a;
+}
+
 export class AlertmanagerSink implements AlertSink {
   readonly name: string;
   private readonly delivery: Delivery<AmAlertBody>;
@@ -259,7 +299,6 @@ export class AlertmanagerSink implements AlertSink {
 
   /** Annotations from the client's state now (and the alert that raised it, if any). */
   private annotate(b: AmAlertBody, f: Finding, d: AlertDecision | undefined): void {
-    const c = f.state;
     const src = this.o.findings;
     const a = b.annotations;
     const observer = src.observer();
@@ -271,32 +310,16 @@ export class AlertmanagerSink implements AlertSink {
       a['rule_pattern'] = d.match.pattern;
       a['confidence'] = d.match.confidence;
     }
+    const c = f.state;
     if (c === undefined) return;
-    const cat = c.categories[f.ci];
-    const names: string[] = [];
-    const destinations = new Set<string>();
-    for (const [name, n] of c.names) {
-      if (n.category !== f.category) continue;
-      names.push(name);
-      for (const dst of n.destinations) destinations.add(dst);
+    // An alert goes to every Alertmanager sink in the same call: what comes from the client is
+    // worked out once for all of them.
+    let fromClient = d !== undefined ? byDecision.get(d) : undefined;
+    if (fromClient === undefined || fromClient.observer !== observer) {
+      fromClient = { observer, annotations: clientAnnotations(c, f.category, f.ci, observer) };
+      if (d !== undefined) byDecision.set(d, fromClient);
     }
-    names.sort();
-    const contacts = cat?.after ?? 0;
-    const first = cat?.firstAfter !== undefined ? isoTime(cat.firstAfter) : '';
-    const last = cat?.lastAfter !== undefined ? isoTime(cat.lastAfter) : '';
-    const what = names.length === 1 ? names[0] : `${names.length} ${f.category} names (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`;
-    a['summary'] = `${c.client} contacted Kaspersky ${f.category} endpoints after the cutoff`;
-    a['description'] =
-      `${c.client} contacted ${what} ${contacts} time${contacts === 1 ? '' : 's'} since ${first}, last at ${last} (packet time); seen by ${observer}. ` +
-      'Find the machine, remove or replace the Kaspersky product, and check its contacts stop: the alert resolves after alerts.resolve_seconds without one.';
-    a['names'] = names.length > MAX_NAMES ? `${names.slice(0, MAX_NAMES).join(', ')} (+${names.length - MAX_NAMES} more)` : names.join(', ');
-    a['contacts'] = String(contacts);
-    a['first_seen'] = first;
-    a['last_seen'] = last;
-    a['evidence'] = c.evidence.join(', ');
-    if (destinations.size > 0) a['destinations'] = [...destinations].slice(0, 16).join(', ');
-    if (c.ja4.length > 0) a['ja4'] = c.ja4.join(', ');
-    if (c.publicDnsFallback.length > 0) a['public_dns_fallback'] = c.publicDnsFallback.join(', ');
+    Object.assign(a, fromClient.annotations);
   }
 
   private send(batch: ReadonlyArray<Entry<AmAlertBody>>, signal: AbortSignal): Promise<PostOutcome> {
