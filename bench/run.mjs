@@ -367,7 +367,7 @@ function sinksLine(file, opts) {
   const out = JSON.parse(r.stdout.trim().split('\n').pop());
   const d = out.downRuns[0];
   const held = d.sinks.map((k) => `${k.queued} queued, ${fmtInt(k.spoolBytes)} B spooled, ${k.dropped} dropped`).join('; ');
-  const rate = (m) => `${fmtInt(out[m].median)} packets/s median (best ${fmtInt(out[m].best)}, CPU ${out[m].cpuMedian.toFixed(2)} s)`;
+  const rate = (m) => `${fmtInt(out[m].median)} packets/s median (best ${fmtInt(out[m].best)}; CPU ${out[m].cpuReadingMedian.toFixed(2)} s reading, ${out[m].cpuMedian.toFixed(2)} s in all)`;
   console.log(`h: alert sinks, ${out.runs} runs each: no sinks ${rate('none')}; 4 sinks delivering ${rate('up')}; 4 sinks down ${rate('down')}`);
   console.log(`h: down / none ${out.ratioMedian.toFixed(3)}x (median), ${out.ratioBest.toFixed(3)}x (best); down / up ${out.downVsUpMedian.toFixed(3)}x; ` +
     `a down run raised ${fmtInt(d.alerts)} alerts and its sinks held: ${held}`);

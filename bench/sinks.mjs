@@ -6,7 +6,7 @@
 // that answers 200 at once ("up"). A state directory in every mode, so every notification is
 // spooled. The time is kasmon's own: from its "sensor started" log line to its "input ended"
 // line (pino timestamps), so process start-up is left out; its CPU time (utime + stime) is read
-// at that moment. Prints one JSON line: the rates of each mode (best and median) and what the
+// at both lines (to 10 ms), the whole process's and the reading's. Prints one JSON line: the rates of each mode (best and median) and what the
 // sinks held at the end of each "down" run (alerts raised, queued, spooled bytes, dropped).
 //
 // usage: node bench/sinks.mjs CAPTURE [--cli dist/cli.js] [--runs N] [--pin CPU]
@@ -67,7 +67,9 @@ async function once(mode, sinkArgs) {
   k.stderr.setEncoding('utf8').on('data', (d) => (err += d));
   const lines = () => err.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return {}; } });
   let cpu = NaN;
+  let cpuAtStart = NaN;
   for (let i = 0; i < 6000; i++) {
+    if (Number.isNaN(cpuAtStart) && lines().some((l) => l.msg === 'sensor started')) cpuAtStart = cpuOf(k.pid);
     if (lines().some((l) => l.msg === 'input ended; still serving')) {
       cpu = cpuOf(k.pid);
       break;
@@ -92,6 +94,7 @@ async function once(mode, sinkArgs) {
     seconds,
     pps: ended.frames / seconds,
     cpuSeconds: cpu,
+    cpuReading: cpu - cpuAtStart,
     alerts,
     sinks: status.sinks.map((s) => ({ name: s.name, queued: s.queued, spoolBytes: s.spool_bytes, dropped: s.dropped, delivered: s.delivered, retries: s.retries })),
   };
@@ -121,7 +124,8 @@ async function main() {
     const rs = all.filter((r) => r.mode === mode);
     const pps = rs.map((r) => r.pps).sort((a, b) => a - b);
     const cpu = rs.map((r) => r.cpuSeconds).sort((a, b) => a - b);
-    return { best: pps.at(-1), median: pps[Math.floor(pps.length / 2)], all: pps, cpuMedian: cpu[Math.floor(cpu.length / 2)] };
+    const reading = rs.map((r) => r.cpuReading).sort((a, b) => a - b);
+    return { best: pps.at(-1), median: pps[Math.floor(pps.length / 2)], all: pps, cpuMedian: cpu[Math.floor(cpu.length / 2)], cpuReadingMedian: reading[Math.floor(reading.length / 2)] };
   };
   const res = Object.fromEntries(modes.map((m) => [m, summary(m)]));
   process.stdout.write(
