@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
@@ -185,6 +185,29 @@ describe('Alertmanager sink', () => {
     sink.tick(Date.now() + 5000);
     await waitFor('sent at the next interval', () => (sink.status().delivered === 1 ? true : undefined), 5000);
     expect(sink.status()).toMatchObject({ rejected: 1, delivered: 1, firing: 1, lastError: 'HTTP 400 Bad Request: bad alert' });
+  });
+
+  test('credentials from files: a bearer token (read again on SIGHUP), or basic auth', async () => {
+    const token = join(tmp, 'am-token');
+    writeFileSync(token, 'tok-1\n');
+    const a = await setup('', undefined, `${CFG}    bearer_token_file: ${token}\n`);
+    contact(a.an, a.sink, 's01.upd.kaspersky.com', T0);
+    await waitFor('sent', () => (a.r.requests.length === 1 ? true : undefined), 5000);
+    expect(a.r.requests[0]!.headers['authorization']).toBe('Bearer tok-1');
+    writeFileSync(token, 'tok-2\n');
+    await a.sink.reopen();
+    a.sink.tick(Date.now() + 5000);
+    await waitFor('re-sent', () => (a.r.requests.length === 2 ? true : undefined), 5000);
+    expect(a.r.requests[1]!.headers['authorization']).toBe('Bearer tok-2');
+
+    const pw = join(tmp, 'am-password');
+    writeFileSync(pw, 's3cret\n');
+    const b = await setup('', undefined, `${CFG}    basic_auth_username: kasmon\n    basic_auth_password_file: ${pw}\n`);
+    contact(b.an, b.sink, 's01.upd.kaspersky.com', T0);
+    await waitFor('sent', () => (b.r.requests.length === 1 ? true : undefined), 5000);
+    expect(b.r.requests[0]!.headers['authorization']).toBe(`Basic ${Buffer.from('kasmon:s3cret').toString('base64')}`);
+    expect(() => parseConfig(`${CFG}    basic_auth_username: x\n    bearer_token_file: ${token}\n`, 'test.yaml')).not.toThrow();
+    await expect(setup('', undefined, `${CFG}    basic_auth_username: x\n    bearer_token_file: ${token}\n`)).rejects.toThrow(/set either basic_auth_username or bearer_token_file, not both/);
   });
 
   test('a restart keeps the active findings (spool): they are re-sent at once and still resolve', async () => {
