@@ -37,7 +37,7 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
 const OUT = path.join(BENCH, 'out');
 let CLI = path.join(ROOT, 'dist', 'cli.js');
-const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0,g,h';
+const DEFAULT_LINES = 'a,b,b2,c,c1,c2,c3,c4,d,e,f,f0,g,h,i';
 const TSHARK_FIELDS = ['dns.qry.name', 'tls.handshake.extensions_server_name', 'http.host'];
 
 const USAGE = `usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
@@ -363,6 +363,30 @@ function configScaleLine(opts) {
     return { failed: r.status };
   }
   return JSON.parse(fs.readFileSync(json, 'utf8'));
+/**
+ * Line i (bench/sinks.mjs): packet processing of `kasmon monitor --read` with every network
+ * sink down (refusing, or never answering) against no sink at all, interleaved in one run.
+ */
+function sinksLine(file, opts) {
+  if (!fs.existsSync(CLI)) {
+    console.log('i: sinks line skipped: kasmon: not built yet');
+    return { skipped: 'not built' };
+  }
+  console.log('i: alert sinks: kasmon monitor --read with no sinks vs every sink down, interleaved ...');
+  const pinArgs = pinCpu !== null ? ['--pin', String(pinCpu)] : [];
+  const r = spawnSync(process.execPath, [path.join(BENCH, 'sinks.mjs'), file, '--cli', CLI, '--runs', String(Math.max(3, opts.runs)), ...pinArgs], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    console.log(`i: failed: ${r.stderr.split('\n').slice(0, 3).join(' | ')}`);
+    return { failed: r.stderr };
+  }
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  const d = out.downRuns[0];
+  const held = d.sinks.map((k) => `${k.queued} queued, ${fmtInt(k.spoolBytes)} B spooled, ${k.dropped} dropped`).join('; ');
+  const rate = (m) => `${fmtInt(out[m].median)} packets/s median (best ${fmtInt(out[m].best)}; CPU ${out[m].cpuReadingMedian.toFixed(2)} s reading, ${out[m].cpuMedian.toFixed(2)} s in all)`;
+  console.log(`i: alert sinks, ${out.runs} runs each: no sinks ${rate('none')}; 4 sinks delivering ${rate('up')}; 4 sinks down ${rate('down')}`);
+  console.log(`i: down / none ${out.ratioMedian.toFixed(3)}x (median), ${out.ratioBest.toFixed(3)}x (best); down / up ${out.downVsUpMedian.toFixed(3)}x; ` +
+    `a down run raised ${fmtInt(d.alerts)} alerts and its sinks held: ${held}`);
+  return out;
 }
 
 function printTable(file, meta, opts, results) {
@@ -514,6 +538,7 @@ async function main() {
     }
     const sensor = opts.only.has('g') ? sensorLine(file) : undefined;
     const configScale = opts.only.has('h') ? configScaleLine(opts) : undefined;
+    const sinks = opts.only.has('i') ? sinksLine(file, opts) : undefined;
     const e = results.find((r) => r.id === 'e');
     if (e?.ok) {
       const what = e.packets < meta.packets ? `the first ${fmtInt(e.packets)} packets only (-c ${e.packets}; --tshark-packets 0 for the whole file)` : 'the whole file';
@@ -527,7 +552,7 @@ async function main() {
       runs: opts.runs, tsharkRuns: opts.tsharkRuns,
       results: results.map(({ id, label, cmd, packets, bytes, walls, rssKiB, ok, note, best, pps, mbps, peakRssMiB, startup, ppsExStartup, lags }) =>
         ({ id, label, cmd, ok, note: note || undefined, packets, bytes, walls, best, pps, mbps, rssKiB, peakRssMiB, startup, ppsExStartup, lags })),
-      ratios, oneCore: fit, namesCheck, nodeStartup, sensor, configScale,
+      ratios, oneCore: fit, namesCheck, nodeStartup, sensor, configScale, sinks,
     };
   }
   if (opts.json) {

@@ -63,7 +63,7 @@ describe('config/default.yaml', () => {
     expect(c.files).toEqual(['config/default.yaml']);
     expect(c.cutoff).toEqual({ micros: Date.parse('2024-09-29T04:00:00Z') * 1000, iso: '2024-09-29T04:00:00Z' });
     expect(c.observer.name).toBe(hostname());
-    expect(c.alerts).toEqual({ suppressSeconds: 3600, minSeverity: 'medium' });
+    expect(c.alerts).toEqual({ suppressSeconds: 3600, minSeverity: 'medium', resolveSeconds: 3600 });
     expect(c.dns.ports).toEqual([53]);
     expect(c.publicDnsFallback.map((r) => r.address)).toEqual([
       '8.8.8.8',
@@ -115,7 +115,7 @@ describe('config/example.yaml', () => {
     expect(c.files).toEqual(['config/default.yaml', 'config/example.yaml']);
     expect(c.cutoff).toEqual({ micros: Date.parse('2024-09-10T04:00:00Z') * 1000, iso: '2024-09-10T04:00:00Z' });
     expect(c.observer.name).toBe('sensor-hq-span1');
-    expect(c.alerts).toEqual({ suppressSeconds: 3600, minSeverity: 'low' });
+    expect(c.alerts).toEqual({ suppressSeconds: 3600, minSeverity: 'low', resolveSeconds: 3600 });
     expect(c.appliances).toEqual([{ address: '192.0.2.10', name: 'Check Point gateway HQ' }]);
     expect(c.dns.ports).toEqual([53]);
     expect(isDeepFrozen(c)).toBe(true);
@@ -140,7 +140,7 @@ describe('layering', () => {
 
   test('a mapping merges key by key; a list replaces', () => {
     const c = parseConfig('alerts:\n  suppress_seconds: 60\ndns:\n  ports: [53, 5353]\n', FILE);
-    expect(c.alerts).toEqual({ suppressSeconds: 60, minSeverity: 'medium' });
+    expect(c.alerts).toEqual({ suppressSeconds: 60, minSeverity: 'medium', resolveSeconds: 3600 });
     expect(c.dns.ports).toEqual([53, 5353]);
     expect(c.dns.heuristic).toBe(true);
   });
@@ -160,6 +160,16 @@ describe('layering', () => {
     const c = parseConfig(['extends: none', 'endpoints:', '  update:', rule('mine', 'x.example.com')].join('\n'), FILE);
     expect(c.endpoints.map((r) => r.id)).toEqual(['mine']);
     expect(c.cutoff).toEqual(loadConfig().cutoff);
+  });
+
+  test('sinks: nested mappings merge key by key, URL lists replace', () => {
+    const d = loadConfig().sinks;
+    expect(d).toMatchObject({ queueSize: 10_000, spoolBytes: 64 * 1024 * 1024, retryInitialSeconds: 1, retryMaxSeconds: 120 });
+    expect(d.alertmanager).toMatchObject({ urls: [], timeoutSeconds: 10, resendSeconds: 60 });
+    const c = parseConfig('sinks:\n  alertmanager:\n    urls: [http://am1:9093, "https://am2.example.net/am"]\n    resend_seconds: 5\n  webhook:\n    secret_file: /etc/kasmon/hook.secret\n', FILE);
+    expect(c.sinks.alertmanager).toEqual({ ...d.alertmanager, urls: ['http://am1:9093', 'https://am2.example.net/am'], resendSeconds: 5 });
+    expect(c.sinks.webhook).toEqual({ ...d.webhook, secretFile: '/etc/kasmon/hook.secret' });
+    expect(c.sinks.queueSize).toBe(d.queueSize);
   });
 
   test('appliance IPv6 addresses are stored in RFC 5952 form', () => {
@@ -237,6 +247,14 @@ describe('errors name file:line: field and how to fix it', () => {
       ].join('\n'),
     );
     expect(configError(text.replace('critical', 'hihg')).message).toContain('did you mean "high"?');
+  });
+
+  test('sink URLs and the external URL must be http(s) URLs', () => {
+    const e = configError('monitor:\n  external_url: sensor1:20929\nsinks:\n  webhook:\n    urls: ["ftp://files.example.net/x", http://ok.example.net]\n');
+    expect(e.message.split('\n').slice(1)).toEqual([
+      'config/x.yaml:2: monitor.external_url: "sensor1:20929" is not an http:// or https:// URL; write it like http://alertmanager.example.net:9093',
+      'config/x.yaml:5: sinks.webhook.urls[0]: "ftp://files.example.net/x" is not an http:// or https:// URL; write it like http://alertmanager.example.net:9093',
+    ]);
   });
 
   test('unknown key, with a suggestion when one is close', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { parseListen } from '../config/schema.js';
@@ -8,6 +9,7 @@ import { NdjsonAlertSink, RecentAlerts, type AlertSink } from '../export/alert-s
 import { alertEvent } from '../export/ecs.js';
 import { buildMetrics } from '../export/metrics.js';
 import { buildServer } from '../export/server.js';
+import { buildNetworkSinks } from '../export/sinks/network.js';
 import { loadWithOverrides } from './common.js';
 import { MONITOR, parseCommand } from './options.js';
 import { refuseOverwrite } from './outputs.js';
@@ -47,6 +49,26 @@ export async function monitor(args: string[]): Promise<number> {
   const recent = new RecentAlerts();
   const sinks: AlertSink[] = [recent];
   if (values.alerts !== undefined) sinks.push(new NdjsonAlertSink(values.alerts));
+  // The network sinks read the sensor's clock, clients and config when they run (it is made below).
+  const live: { sensor?: Sensor } = {};
+  const network = buildNetworkSinks({
+    config,
+    alertmanagerUrls: values.alertmanager,
+    webhookUrls: values.webhook,
+    stateDir: values['state-dir'] ?? config.monitor.stateDir,
+    log,
+    version: version(),
+    externalUrl: config.monitor.externalUrl !== '' ? config.monitor.externalUrl : urlOf(listen),
+    findings: {
+      now: () => live.sensor?.engine.clock.now ?? Number.NaN,
+      resolveMicros: () => (live.sensor?.config ?? config).alerts.resolveSeconds * 1_000_000,
+      suppressMicros: () => (live.sensor?.config ?? config).alerts.suppressSeconds * 1_000_000,
+      client: (ip) => live.sensor?.engine.analyzer?.clients.get(ip),
+      observer: () => live.sensor?.engine.policy.observer ?? config.observer.name,
+      cutoffIso: () => (live.sensor?.config ?? config).cutoff.iso,
+    },
+  });
+  sinks.push(...network);
   const sensor: Sensor = new Sensor({
     config,
     interfaces: ifaces,
@@ -60,6 +82,7 @@ export async function monitor(args: string[]): Promise<number> {
       for (const s of sinks) s.offer(ev, a, c);
     },
   });
+  live.sensor = sensor;
   const metrics = buildMetrics({ sensor, version: version(), sinks: () => sinks.filter((s) => s !== recent).map((s) => s.status()) });
   const app = buildServer({ sensor, metrics, recent, version: version(), token, sinks: () => sinks.filter((s) => s !== recent).map((s) => s.status()) });
   try {
@@ -68,9 +91,25 @@ export async function monitor(args: string[]): Promise<number> {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new KasmonError('ERR_OUTPUT', `cannot listen on ${listenText} (${code}); pick another --listen or stop what uses it`, EXIT.runtime);
   }
+  for (const n of network) {
+    const queued = await n.start();
+    if (queued > 0) log.info({ sink: n.name, notifications: queued }, 'spooled alert notifications from before the restart: sending them');
+  }
+  if (network.length > 0 && sensor.stateDir === '') {
+    log.warn({ sinks: network.map((n) => n.name) }, 'no state directory (--state-dir, monitor.state_dir): alert notifications not yet delivered are lost on a restart');
+  }
   await sensor.start();
   log.info(
-    { version: version(), listen: listenText, interfaces: ifaces, read: values.read, stateDir: sensor.stateDir || undefined, rules: sensor.engine.policy.rulesHash.slice(0, 12), filter: ifaces.length > 0 ? sensor.filter : undefined },
+    {
+      version: version(),
+      listen: listenText,
+      interfaces: ifaces,
+      read: values.read,
+      stateDir: sensor.stateDir || undefined,
+      rules: sensor.engine.policy.rulesHash.slice(0, 12),
+      filter: ifaces.length > 0 ? sensor.filter : undefined,
+      sinks: sinks.filter((k) => k !== recent).map((k) => k.name),
+    },
     'sensor started',
   );
   const flush = setInterval(() => {
@@ -88,7 +127,11 @@ export async function monitor(args: string[]): Promise<number> {
       log.error({ config: configFile }, 'config reload failed: the previous config stays in force');
       return;
     }
+    const was = sensor.config;
     const notes = sensor.reload(next);
+    if (JSON.stringify(was.sinks) !== JSON.stringify(next.sinks) || was.monitor.externalUrl !== next.monitor.externalUrl) {
+      notes.push('sinks settings and monitor.external_url apply after a restart (credential files are read again now)');
+    }
     log.info({ config: configFile, rules: sensor.engine.policy.rulesHash.slice(0, 12), files: next.files }, 'config reloaded');
     for (const n of notes) log.warn({ config: configFile }, n);
   };
@@ -114,11 +157,18 @@ export async function monitor(args: string[]): Promise<number> {
       void (async () => {
         clearInterval(flush);
         await sensor.stop();
-        for (const s of sinks) await s.close();
+        await Promise.all(sinks.map((s) => s.close())); // each network sink gets up to 2 s, side by side
         await app.close();
         process.off('SIGHUP', onHup);
-        const failed = sinks.map((s) => s.status()).filter((s) => s.lastError !== undefined);
+        const statuses = sinks.map((s) => s.status());
+        // A file that could not be written is a failure; a receiver that is down is not kasmon's:
+        // what it did not take is spooled for the next start.
+        const failed = statuses.filter((s) => s.kind === 'ndjson' && s.lastError !== undefined);
         for (const f of failed) log.error({ sink: f.name }, f.lastError ?? '');
+        for (const n of statuses.filter((s) => s.queued > 0 && (s.kind === 'alertmanager' || s.kind === 'webhook'))) {
+          const kept = n.spoolLimitBytes > 0 ? 'spooled, sent after the next start' : 'lost: no state directory';
+          log.warn({ sink: n.name, queued: n.queued, lastError: n.lastError }, `alert notifications not delivered at stop: ${kept}`);
+        }
         log.info({ packets: sensor.engine.decoder.stats.frames, clients: sensor.engine.analyzer?.clients.size, checkpoint: sensor.lastCheckpoint?.clients }, 'stopped');
         clearTimeout(deadline);
         resolve(sensor.engine.errors.first !== undefined || failed.length > 0 ? EXIT.runtime : EXIT.ok);
@@ -128,6 +178,13 @@ export async function monitor(args: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** http://HOST:PORT of the listen address; the host name for a wildcard address. */
+function urlOf(listen: { host: string; port: number }): string {
+  const h = listen.host;
+  const host = h === '0.0.0.0' || h === '::' ? hostname() : h.includes(':') ? `[${h}]` : h;
+  return `http://${host}:${listen.port}`;
 }
 
 function exitFor(sig: NodeJS.Signals): number {

@@ -183,7 +183,8 @@ export const MONITOR = {
   summary: 'run as a live sensor: capture, analyse, serve /metrics and the API, alert',
   description: [
     'Captures on each interface with a tcpdump child (tcpdump -i IFACE -w - -U -n -s SNAP -B KIB [-Z USER] FILTER; the default filter lets the kernel drop what cannot carry a name), or reads one capture stream with --read. Client state ages on wall time; decisions (cutoff, suppression) stay on packet time. If tcpdump exits or cannot start, kasmon logs why and restarts it with capped exponential backoff; /readyz says not ready meanwhile.',
-    'Serves GET /metrics (Prometheus text or OpenMetrics), /healthz, /readyz, /api/v1/clients, /api/v1/clients/IP, /api/v1/alerts and /api/v1/status. SIGHUP reloads the config (a bad file keeps the old one, every error is logged) and reopens the --alerts file; SIGINT and SIGTERM stop tcpdump, write a final checkpoint and exit 0. Logs are JSON lines on stderr.',
+    'Serves GET /metrics (Prometheus text or OpenMetrics), /healthz, /readyz, /api/v1/clients, /api/v1/clients/IP, /api/v1/alerts and /api/v1/status. SIGHUP reloads the config (a bad file keeps the old one, every error is logged), reopens the --alerts file and reads the sinks\' credential files again; SIGINT and SIGTERM stop tcpdump, write a final checkpoint and exit 0. Logs are JSON lines on stderr.',
+    'Alerts go to the --alerts file, to Alertmanager (one alert per client and category, resolved after alerts.resolve_seconds without contact) and to webhooks; network sinks queue, spool undelivered notifications in the state directory and retry with backoff, and never slow capture.',
   ],
   positionals: { min: 0, max: 0, complete: 'none' },
   options: [
@@ -225,12 +226,29 @@ export const MONITOR = {
       complete: 'file',
       ifEmpty: 'name a file, or - for stdout',
     },
+    {
+      name: 'alertmanager',
+      type: 'string',
+      multiple: true,
+      arg: 'URL',
+      help: 'send findings to this Alertmanager, e.g. http://am:9093; give each of a cluster (replaces sinks.alertmanager.urls)',
+      ifEmpty: 'give an Alertmanager URL, like http://127.0.0.1:9093',
+    },
+    {
+      name: 'webhook',
+      type: 'string',
+      multiple: true,
+      arg: 'URL',
+      help: 'POST alert events as JSON to URL, signed with sinks.webhook.secret_file if set (replaces sinks.webhook.urls)',
+      ifEmpty: 'give a URL, like https://hooks.example.net/kasmon',
+    },
     { name: 'api-token-file', type: 'string', arg: 'FILE', help: 'require Authorization: Bearer <token from FILE> on everything but /healthz', complete: 'file', ifEmpty: 'name the token file' },
     { name: 'log-level', type: 'string', arg: 'LEVEL', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', help: 'log level (JSON lines on stderr)' },
   ],
   examples: [
     ['kasmon monitor -i eth1 --state-dir /var/lib/kasmon', 'a sensor on one span port, state kept across restarts'],
     ['curl -s 127.0.0.1:20929/api/v1/clients?after_cutoff=true', 'who still contacts Kaspersky'],
+    ['kasmon monitor -i eth1 --state-dir /var/lib/kasmon --alertmanager http://am1:9093 --alertmanager http://am2:9093', 'alerts to an Alertmanager cluster'],
   ],
 } as const satisfies CommandSpec;
 

@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KasmonError } from '../errors.js';
-import { alerts, appliances, capture, cutoff, dns, EXTENDS, limits, monitor, observer, readEndpoints, resolvers, time } from './schema.js';
+import { alerts, appliances, capture, cutoff, dns, EXTENDS, limits, monitor, observer, readEndpoints, resolvers, sinks, time } from './schema.js';
 import type { Config } from './schema.js';
 import type * as Yaml from 'yaml';
 import { parseSubset } from './fast-yaml.js';
@@ -111,6 +111,7 @@ const TOP_KEYS = [
   'time',
   'monitor',
   'capture',
+  'sinks',
   'dns',
   'public_dns_fallback',
   'appliances',
@@ -201,6 +202,7 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
   const cfgTime = section('time', time, b?.time);
   const cfgMonitor = section('monitor', monitor, b?.monitor);
   const cfgCapture = section('capture', capture, b?.capture);
+  const cfgSinks = section('sinks', sinks, b?.sinks);
   const cfgDns = section('dns', dns, b?.dns);
   const cfgResolvers = section('public_dns_fallback', resolvers, b?.publicDnsFallback);
   const cfgAppliances = section('appliances', appliances, b?.appliances);
@@ -220,6 +222,7 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     cfgTime === undefined ||
     cfgMonitor === undefined ||
     cfgCapture === undefined ||
+    cfgSinks === undefined ||
     cfgDns === undefined ||
     cfgResolvers === undefined ||
     cfgAppliances === undefined ||
@@ -238,6 +241,7 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     time: cfgTime,
     monitor: cfgMonitor,
     capture: cfgCapture,
+    sinks: cfgSinks,
     dns: cfgDns,
     publicDnsFallback: cfgResolvers,
     appliances: cfgAppliances,
@@ -257,6 +261,7 @@ function finish(body: ConfigBody, files: readonly string[]): Config {
     time: body.time,
     monitor: body.monitor,
     capture: body.capture,
+    sinks: body.sinks,
     dns: body.dns,
     publicDnsFallback: body.publicDnsFallback,
     appliances: body.appliances,

@@ -27,6 +27,11 @@ export interface AlertsConfig {
   readonly suppressSeconds: number;
   /** Alert only on matches at least this severe; weaker matches still appear in reports and metrics. @default 'medium' */
   readonly minSeverity: Severity;
+  /**
+   * A finding (client × category) is over once the client has not contacted that category for
+   * this long, in packet time: Alertmanager is then sent it resolved. @default 3600
+   */
+  readonly resolveSeconds: number;
 }
 
 export interface LimitsConfig {
@@ -72,6 +77,54 @@ export interface MonitorConfig {
   readonly idleLinkOk: boolean;
   /** A file holding the bearer token that protects everything but /healthz ('' = none). @default '' */
   readonly apiTokenFile: string;
+  /** The sensor's URL as others reach it, for links in alerts (Alertmanager's generatorURL); '' = http://LISTEN. @default '' */
+  readonly externalUrl: string;
+}
+
+/**
+ * Alert delivery to the network (README "Alerts to Alertmanager and webhooks"). Every network
+ * sink has a bounded queue, a spool in the state directory and retries with capped backoff.
+ */
+export interface SinksConfig {
+  /** Notifications a sink holds in memory; past it the oldest is dropped, counted. @default 10000 */
+  readonly queueSize: number;
+  /** Bytes of undelivered notifications a sink spools in STATE_DIR/spool/; past it the oldest are dropped, counted. @default 64MiB */
+  readonly spoolBytes: number;
+  /** The first retry waits about this long; each failure doubles it (with jitter) up to retryMaxSeconds. @default 1 */
+  readonly retryInitialSeconds: number;
+  /** @default 120 */
+  readonly retryMaxSeconds: number;
+  readonly alertmanager: AlertmanagerSinkConfig;
+  readonly webhook: WebhookSinkConfig;
+}
+
+export interface AlertmanagerSinkConfig {
+  /** Alertmanager base URLs (http://am1:9093); kasmon posts to URL/api/v2/alerts, to every one. @default [] */
+  readonly urls: readonly string[];
+  /** Seconds one request may take. @default 10 */
+  readonly timeoutSeconds: number;
+  /** Active alerts are re-sent this often, with endsAt 4 intervals ahead. @default 60 */
+  readonly resendSeconds: number;
+  /** Basic auth user ('' = none) and a file holding the password. @default '' */
+  readonly basicAuthUsername: string;
+  readonly basicAuthPasswordFile: string;
+  /** A file holding a bearer token ('' = none). @default '' */
+  readonly bearerTokenFile: string;
+  /** PEM CA certificate(s) to trust for https:// URLs besides the system's ('' = system only). @default '' */
+  readonly tlsCaFile: string;
+}
+
+export interface WebhookSinkConfig {
+  /** URLs that get a POST of alert events (README "Webhooks"). @default [] */
+  readonly urls: readonly string[];
+  /** Seconds one request may take. @default 10 */
+  readonly timeoutSeconds: number;
+  /** A file holding the HMAC-SHA256 secret for the X-Kasmon-Signature header ('' = unsigned). @default '' */
+  readonly secretFile: string;
+  /** Most events in one request. @default 100 */
+  readonly maxBatch: number;
+  /** As for alertmanager. @default '' */
+  readonly tlsCaFile: string;
 }
 
 /** How the sensor runs tcpdump. */
@@ -141,6 +194,7 @@ export interface Config {
   readonly time: TimeConfig;
   readonly monitor: MonitorConfig;
   readonly capture: CaptureConfig;
+  readonly sinks: SinksConfig;
   readonly dns: DnsConfig;
   /** Resolvers used by the public-DNS fallback, in the order the product tries them. */
   readonly publicDnsFallback: readonly PublicResolver[];
@@ -173,6 +227,7 @@ export const observer = object<ObserverConfig>({ name: ['name', str] });
 export const alerts = object<AlertsConfig>({
   suppress_seconds: ['suppressSeconds', int(0, 30 * DAY)],
   min_severity: ['minSeverity', oneOf(SEVERITIES)],
+  resolve_seconds: ['resolveSeconds', int(1, 30 * DAY)],
 });
 const MiB = 1024 * 1024;
 const memory = object<MemoryConfig>({
@@ -213,6 +268,52 @@ export const monitor = object<MonitorConfig>({
   ready_window_seconds: ['readyWindowSeconds', int(1, DAY)],
   idle_link_ok: ['idleLinkOk', bool],
   api_token_file: ['apiTokenFile', str],
+  external_url: ['externalUrl', (ctx: Ctx, v: unknown, path: string) => httpUrl(ctx, v, path, true)],
+});
+
+/** An http:// or https:// URL ('' too when `empty`). */
+function httpUrl(ctx: Ctx, v: unknown, path: string, empty = false): string | undefined {
+  const s = str(ctx, v, path);
+  if (s === undefined || (empty && s === '')) return s;
+  let u: URL | undefined;
+  try {
+    u = new URL(s);
+  } catch {
+    u = undefined;
+  }
+  if (u !== undefined && (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '') return s;
+  ctx.at(v, path, `"${s}" is not an http:// or https:// URL; write it like http://alertmanager.example.net:9093`);
+  return undefined;
+}
+const urls = list((ctx: Ctx, v: unknown, path: string) => httpUrl(ctx, v, path));
+
+export const sinks = object<SinksConfig>({
+  queue_size: ['queueSize', int(1, 1_000_000)],
+  spool_bytes: ['spoolBytes', size(64 * 1024, 64 * 1024 * MiB)],
+  retry_initial_seconds: ['retryInitialSeconds', int(1, 3600)],
+  retry_max_seconds: ['retryMaxSeconds', int(1, DAY)],
+  alertmanager: [
+    'alertmanager',
+    object<AlertmanagerSinkConfig>({
+      urls: ['urls', urls],
+      timeout_seconds: ['timeoutSeconds', int(1, 300)],
+      resend_seconds: ['resendSeconds', int(1, 3600)],
+      basic_auth_username: ['basicAuthUsername', str],
+      basic_auth_password_file: ['basicAuthPasswordFile', str],
+      bearer_token_file: ['bearerTokenFile', str],
+      tls_ca_file: ['tlsCaFile', str],
+    }),
+  ],
+  webhook: [
+    'webhook',
+    object<WebhookSinkConfig>({
+      urls: ['urls', urls],
+      timeout_seconds: ['timeoutSeconds', int(1, 300)],
+      secret_file: ['secretFile', str],
+      max_batch: ['maxBatch', int(1, 10_000)],
+      tls_ca_file: ['tlsCaFile', str],
+    }),
+  ],
 });
 
 export const capture = object<CaptureConfig>({

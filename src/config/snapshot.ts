@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ConfigBody } from './load.js';
 
 /** Bump when ConfigBody or what the parser puts in it changes shape (e.g. rules.ts pattern forms). */
-export const SNAPSHOT_FORMAT = 3;
+export const SNAPSHOT_FORMAT = 4;
 
 /** The keys of a ConfigBody; the type makes adding a Config field without listing it here a compile error. */
 const BODY_KEYS: Record<keyof ConfigBody, true> = {
@@ -25,6 +25,7 @@ const BODY_KEYS: Record<keyof ConfigBody, true> = {
   time: true,
   monitor: true,
   capture: true,
+  sinks: true,
   dns: true,
   publicDnsFallback: true,
   appliances: true,

@@ -1,6 +1,7 @@
 import type { AlertDecision } from '../analyze/alerts.js';
 import type { ClientState } from '../analyze/clients.js';
 import { NdjsonSink } from './ndjson.js';
+import type { RetryReason } from './sinks/http.js';
 
 /**
  * Where alerts go: the seam between analysis and delivery (DESIGN.md "Sinks never block
@@ -11,18 +12,32 @@ import { NdjsonSink } from './ndjson.js';
 export type AlertEvent = Record<string, unknown>;
 
 export interface SinkStatus {
+  /** `kind:target` (a URL's origin, never its credentials or path), the metrics' `sink` label. */
   readonly name: string;
-  readonly kind: string;
+  readonly kind: 'memory' | 'ndjson' | 'alertmanager' | 'webhook';
   /** Delivering (false after a failure until the next success). */
   readonly up: boolean;
-  readonly sent: number;
-  readonly failed: number;
-  /** Dropped for good (a full queue or spool, a receiver that refused it). */
+  /** Notifications the receiver took (written, for a file). */
+  readonly delivered: number;
+  /** Refused by the receiver (a 4xx other than 408/429): not retried. */
+  readonly rejected: number;
+  /** Dropped for good: a full queue or spool, a file that could not be written. */
   readonly dropped: number;
+  /** Failed requests that are retried, by why (network sinks). */
+  readonly retries: Readonly<Record<RetryReason, number>>;
+  /** Waiting to be sent. */
   readonly queued: number;
+  readonly queueCapacity: number;
+  /** Bytes in its spool, and the bound (0: no spool). */
+  readonly spoolBytes: number;
+  readonly spoolLimitBytes: number;
+  /** Alertmanager: findings it is keeping firing there. */
+  readonly firing?: number;
   readonly lastSuccessMs: number | undefined;
   readonly lastError: string | undefined;
 }
+
+export const NO_RETRIES: Readonly<Record<RetryReason, number>> = Object.freeze({ connection: 0, timeout: 0, server_error: 0, too_many_requests: 0 });
 
 export interface AlertSink {
   readonly name: string;
@@ -42,7 +57,7 @@ export class RecentAlerts implements AlertSink {
   readonly name = 'recent';
   private readonly ring: AlertEvent[] = [];
   private next = 0;
-  private total = 0;
+  private offered = 0;
 
   constructor(readonly capacity = 1000) {}
 
@@ -50,7 +65,7 @@ export class RecentAlerts implements AlertSink {
     if (this.ring.length < this.capacity) this.ring.push(event);
     else this.ring[this.next] = event;
     this.next = (this.next + 1) % this.capacity;
-    this.total++;
+    this.offered++;
   }
 
   /** Up to `limit` events, newest first. */
@@ -64,8 +79,14 @@ export class RecentAlerts implements AlertSink {
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
 
+  /** Alerts offered since start. */
+  get total(): number {
+    return this.offered;
+  }
+
   status(): SinkStatus {
-    return { name: this.name, kind: 'memory', up: true, sent: this.total, failed: 0, dropped: 0, queued: this.ring.length, lastSuccessMs: undefined, lastError: undefined };
+    const n = this.offered;
+    return { name: this.name, kind: 'memory', up: true, delivered: n, rejected: 0, dropped: 0, retries: NO_RETRIES, queued: 0, queueCapacity: this.capacity, spoolBytes: 0, spoolLimitBytes: 0, lastSuccessMs: undefined, lastError: undefined };
   }
 }
 
@@ -112,6 +133,20 @@ export class NdjsonAlertSink implements AlertSink {
 
   status(): SinkStatus {
     const f = this.sink.failure;
-    return { name: this.name, kind: 'ndjson', up: f === undefined, sent: this.sink.written, failed: 0, dropped: this.sink.lost, queued: 0, lastSuccessMs: this.lastSuccessMs, lastError: f };
+    return {
+      name: this.name,
+      kind: 'ndjson',
+      up: f === undefined,
+      delivered: this.sink.written,
+      rejected: 0,
+      dropped: this.sink.lost,
+      retries: NO_RETRIES,
+      queued: this.sink.buffered,
+      queueCapacity: 0,
+      spoolBytes: 0,
+      spoolLimitBytes: 0,
+      lastSuccessMs: this.lastSuccessMs,
+      lastError: f,
+    };
   }
 }

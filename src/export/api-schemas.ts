@@ -78,7 +78,22 @@ export const alertsSchema = {
 
 const sink = {
   type: 'object',
-  properties: { name: str, kind: str, up: bool, sent: int, failed: int, dropped: int, queued: int, last_success: strOrNull, last_error: strOrNull },
+  properties: {
+    name: str,
+    kind: str,
+    up: bool,
+    delivered: int,
+    rejected: int,
+    dropped: int,
+    retries: { type: 'object', properties: { connection: int, timeout: int, server_error: int, too_many_requests: int } },
+    queued: int,
+    queue_capacity: int,
+    spool_bytes: int,
+    spool_limit_bytes: int,
+    firing: { type: ['integer', 'null'] },
+    last_success: strOrNull,
+    last_error: strOrNull,
+  },
 } as const;
 
 export const statusSchema = {

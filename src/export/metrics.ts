@@ -1,6 +1,8 @@
 import client from 'prom-client';
 import { CATEGORIES, SEVERITIES } from '../analyze/rules.js';
 import type { Sensor } from '../engine/sensor.js';
+import type { SinkStatus } from './alert-sinks.js';
+import { RETRY_REASONS } from './sinks/http.js';
 
 /**
  * The sensor's Prometheus metrics (README "Metrics" is the reference). Pull, not push: every
@@ -16,8 +18,8 @@ import type { Sensor } from '../engine/sensor.js';
 export interface MetricsSource {
   readonly sensor: Sensor;
   readonly version: string;
-  /** Alert sinks' counters (#11); none yet for a sensor without network sinks. */
-  sinks?(): ReadonlyArray<{ name: string; sent: number; failed: number; dropped: number; queued: number; up: boolean }>;
+  /** Alert sinks' state: the NDJSON file and every network sink (README "Metrics"). */
+  sinks?(): readonly SinkStatus[];
 }
 
 export interface SensorMetrics {
@@ -154,18 +156,36 @@ function register(reg: client.Registry<client.RegistryContentType>, src: Metrics
   gauge('kasmon_checkpoint_timestamp_seconds', 'wall-clock time of the last state checkpoint (0: none)', [], (set) => set((s.lastCheckpoint?.atMs ?? 0) / MS));
   if (src.sinks !== undefined) {
     const sinks = src.sinks;
-    counter('kasmon_sink_notifications_total', 'alert notifications by sink and result', ['sink', 'result'], (add) => {
+    counter('kasmon_sink_notifications_total', 'alert notifications by sink and final result: delivered, rejected (a 4xx, not retried), dropped (a full queue or spool)', ['sink', 'result'], (add) => {
       for (const k of sinks()) {
-        add(k.sent, { sink: k.name, result: 'sent' });
-        add(k.failed, { sink: k.name, result: 'failed' });
+        add(k.delivered, { sink: k.name, result: 'delivered' });
+        add(k.rejected, { sink: k.name, result: 'rejected' });
         add(k.dropped, { sink: k.name, result: 'dropped' });
       }
     });
-    gauge('kasmon_sink_queue_length', 'notifications waiting in a sink', ['sink'], (set) => {
+    counter('kasmon_sink_retries_total', 'failed requests that are retried, by why: connection, timeout, server_error (5xx), too_many_requests (429)', ['sink', 'reason'], (add) => {
+      for (const k of sinks()) if (k.kind !== 'ndjson') for (const r of RETRY_REASONS) add(k.retries[r], { sink: k.name, reason: r });
+    });
+    gauge('kasmon_sink_queue_length', 'notifications waiting to be sent', ['sink'], (set) => {
       for (const k of sinks()) set(k.queued, { sink: k.name });
     });
-    gauge('kasmon_sink_up', '1 while a sink delivers', ['sink'], (set) => {
+    gauge('kasmon_sink_queue_capacity', 'the most notifications a sink holds (sinks.queue_size)', ['sink'], (set) => {
+      for (const k of sinks()) if (k.queueCapacity > 0) set(k.queueCapacity, { sink: k.name });
+    });
+    gauge('kasmon_sink_spool_bytes', 'bytes of undelivered notifications in the spool (state directory)', ['sink'], (set) => {
+      for (const k of sinks()) if (k.spoolLimitBytes > 0) set(k.spoolBytes, { sink: k.name });
+    });
+    gauge('kasmon_sink_spool_limit_bytes', 'the bound of the spool (sinks.spool_bytes)', ['sink'], (set) => {
+      for (const k of sinks()) if (k.spoolLimitBytes > 0) set(k.spoolLimitBytes, { sink: k.name });
+    });
+    gauge('kasmon_sink_last_success_timestamp_seconds', 'wall-clock time of the last delivery (0: none yet)', ['sink'], (set) => {
+      for (const k of sinks()) set((k.lastSuccessMs ?? 0) / MS, { sink: k.name });
+    });
+    gauge('kasmon_sink_up', '1 while a sink delivers; 0 from a failed request (or a refusal) until the next success', ['sink'], (set) => {
       for (const k of sinks()) set(k.up ? 1 : 0, { sink: k.name });
+    });
+    gauge('kasmon_sink_alerts_firing', 'Alertmanager sinks: findings (client x category) kept firing there', ['sink'], (set) => {
+      for (const k of sinks()) if (k.firing !== undefined) set(k.firing, { sink: k.name });
     });
   }
 }

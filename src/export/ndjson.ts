@@ -41,6 +41,11 @@ export class NdjsonSink {
     }
   }
 
+  /** Lines waiting for the next flush. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
   write(obj: unknown): void {
     if (this.error !== undefined) {
       this.lost++;
@@ -61,7 +66,13 @@ export class NdjsonSink {
     const n = this.buf.length;
     this.buf = [];
     this.written += n;
-    if (!this.out.write(text)) await Promise.race([once(this.out, 'drain'), once(this.out, 'error')]).catch(() => undefined);
+    if (!this.out.write(text)) {
+      // Both listeners go once either fires (else every full buffer would leave one behind).
+      const done = new AbortController();
+      const opts = { signal: done.signal };
+      await Promise.race([once(this.out, 'drain', opts), once(this.out, 'error', opts)]).catch(() => undefined);
+      done.abort();
+    }
   }
 
   /** Flushes and closes; afterwards `failure` tells whether every line reached the file. */

@@ -87,8 +87,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
   });
 
   app.get<{ Querystring: { limit: number } }>('/api/v1/alerts', { schema: { querystring: alertsQuery, response: { 200: alertsSchema } } }, async (req) => {
-    const st = d.recent.status();
-    return { total: st.sent, alerts: d.recent.list(req.query.limit) };
+    return { total: d.recent.total, alerts: d.recent.list(req.query.limit) };
   });
 
   app.get('/api/v1/status', { schema: { response: { 200: statusSchema } } }, async () => {
@@ -150,10 +149,15 @@ export function buildServer(d: ServerDeps): FastifyInstance {
         name: k.name,
         kind: k.kind,
         up: k.up,
-        sent: k.sent,
-        failed: k.failed,
+        delivered: k.delivered,
+        rejected: k.rejected,
         dropped: k.dropped,
+        retries: k.retries,
         queued: k.queued,
+        queue_capacity: k.queueCapacity,
+        spool_bytes: k.spoolBytes,
+        spool_limit_bytes: k.spoolLimitBytes,
+        firing: k.firing ?? null,
         last_success: iso(k.lastSuccessMs),
         last_error: k.lastError ?? null,
       })),

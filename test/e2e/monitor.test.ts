@@ -95,6 +95,8 @@ describe('kasmon monitor: reload, stop, restart', () => {
     const more = `${tmp}/more.pcap`;
     writeFileSync(more, pcapFile([query('s02.upd.kaspersky.com', T0 + 600, CLIENT, 5), query('s02.upd.kaspersky.com', T0 + 601, '198.18.0.32', 6)], { linktype: 1 }));
     sensor = await startSensor(['--read', more, '--config', cfg, '--state-dir', state, '--alerts', alerts]);
+    // /healthz answers once the server listens, a moment before the state is restored and logged.
+    await waitFor('the state restored', () => (/"msg":"state restored"/.test(sensor.logs()) ? true : undefined));
     expect(sensor.logs()).toMatch(/"clients":1,"skipped":0.*"msg":"state restored"/);
     await waitFor('the input read', async () => (((await sensor.json('/api/v1/status')) as { input: { state: string } }).input.state === 'ended' ? true : undefined));
     const c = (await sensor.json(`/api/v1/clients/${CLIENT}`)) as { first_seen: string; after_cutoff: number; alerts: number };

@@ -91,6 +91,7 @@ describe('the rules', () => {
       'KasmonCaptureDown',
       'KasmonErrors',
       'KasmonTableEvicting',
+      'KasmonAlertSinkFailing', // issue 11
     ]) {
       expect(names, a).toContain(a);
     }
