@@ -292,7 +292,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   }
 
   private publish(o: Observation): void {
-    this.stats.observations[o.kind]++;
+    if (o.kind !== 'ip_connection') this.stats.observations[o.kind]++;
     this.emit(o);
   }
 }

@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ConfigBody } from './load.js';
 
 /** Bump when ConfigBody or what the parser puts in it changes shape (e.g. rules.ts pattern forms). */
-export const SNAPSHOT_FORMAT = 3;
+export const SNAPSHOT_FORMAT = 4;
 
 /** The keys of a ConfigBody; the type makes adding a Config field without listing it here a compile error. */
 const BODY_KEYS: Record<keyof ConfigBody, true> = {
@@ -28,6 +28,9 @@ const BODY_KEYS: Record<keyof ConfigBody, true> = {
   dns: true,
   publicDnsFallback: true,
   appliances: true,
+  attribution: true,
+  updatePaths: true,
+  milestones: true,
   endpoints: true,
 };
 

@@ -55,6 +55,9 @@ export interface EngineOptions {
 export interface EngineLimits extends DecoderLimits {
   readonly clientBytes: number;
   readonly maxClients: number;
+  /** The DNS-answer cache (attribution): bytes, and the longest an answer is kept. */
+  readonly dnsAnswerBytes: number;
+  readonly dnsMaxTtlSeconds: number;
   /** Clients with no contact for this long (ageing time) leave the tables (`wall` mode only; 0 = never). */
   readonly clientIdleMicros: number;
   readonly maxSkewMicros: number;
@@ -70,6 +73,8 @@ export function engineLimits(config: Config): EngineLimits {
     quicBytes: l.memory.quic,
     clientBytes: l.memory.clients,
     maxClients: l.maxClients,
+    dnsAnswerBytes: l.memory.dnsAnswers,
+    dnsMaxTtlSeconds: config.attribution.maxTtlSeconds,
     clientIdleMicros: 0,
     maxSkewMicros: config.time.maxSkewSeconds * 1_000_000,
   };
@@ -119,7 +124,11 @@ export class Engine {
       nameFilter: analyze ? policy.nameFilter : undefined,
     });
     this.analyzer = analyze
-      ? new Analyzer(policy, { bytes: l.clientBytes, maxClients: l.maxClients }, { onAlert: (a, c) => this.alert(a, c) })
+      ? new Analyzer(
+          policy,
+          { bytes: l.clientBytes, maxClients: l.maxClients, dnsAnswers: { bytes: l.dnsAnswerBytes, maxTtlSeconds: l.dnsMaxTtlSeconds } },
+          { onAlert: (a, c) => this.alert(a, c) },
+        )
       : undefined;
     if (opts.ageing === 'wall') this.wallStartMs = performance.now();
   }

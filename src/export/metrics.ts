@@ -92,7 +92,7 @@ function register(reg: client.Registry<client.RegistryContentType>, src: Metrics
   counter('kasmon_alerts_total', 'alerts raised', ['category', 'severity'], (add) => {
     const counts = e().analyzer?.alertCounts ?? [];
     counts.forEach((n, i) => {
-      if (n > 0) add(n, { category: CATEGORIES[Math.floor(i / 4)]!, severity: SEVERITIES[i % 4]! });
+      if (n > 0) add(n, { category: CATEGORIES[Math.floor(i / SEVERITIES.length)]!, severity: SEVERITIES[i % SEVERITIES.length]! });
     });
   });
   counter('kasmon_alerts_suppressed_total', 'post-cutoff contacts folded into an earlier alert', [], (add) => add(e().analyzer?.alertsSuppressed ?? 0));
