@@ -34,7 +34,7 @@ export async function names(args: string[]): Promise<number> {
     lines.push(`pending flows ${pend.flows}, fragment trains ${pend.fragmentTrains}, quic connections ${pend.quicConnections}`);
     const c = engine.clock;
     lines.push(`clock steps forward ${c.stepsForward}, backward ${c.stepsBackward}`);
-    const cov = coverageOf(d);
+    const cov = coverageOf(engine.totals());
     lines.push(`coverage ${cov.frames_decoded} of ${cov.frames_read} frames decoded${cov.not_decoded.map((x) => `; ${x.reason} ${x.frames}`).join('')}`);
     lines.push(`peak rss ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
     process.stderr.write(lines.join('\n') + '\n');

@@ -7,7 +7,10 @@ import { CONNECTION_REASONS, type ConnectionReason, type ObservationKind } from 
 import type { ReadResult } from '../capture/read/source.js';
 import { coverageOf, coverageWarnings, type CoverageReport } from './coverage.js';
 import { isoTime, type PacketTime } from '../common/time.js';
+import type { Analyzer } from '../analyze/analyzer.js';
+import { issueRows, type DecodeTotals } from '../engine/decode-totals.js';
 import type { Engine } from '../engine/engine.js';
+import type { Policy } from '../engine/policy.js';
 
 /** The replay report: per-client findings plus what was read and what could not be decoded. */
 export interface ClientReport {
@@ -170,26 +173,36 @@ export interface Report extends Omit<ReplayReport, 'clients' | 'appliances'> {
   readonly applianceStates: readonly ClientState[];
 }
 
-/** The report of what an engine saw, for the inputs it read. */
-export function buildReport(engine: Engine, reads: readonly ReadResult[]): Report {
-  const a = engine.analyzer;
-  const d = engine.decoder;
+/** What a report is made from: the analysis, and the decode totals of every input. */
+export interface ReportSource {
+  readonly policy: Policy;
+  readonly analyzer: Analyzer | undefined;
+  readonly totals: DecodeTotals;
+}
+
+/** An engine as a report source (the sensor, a single stream). */
+export function engineSource(engine: Engine): ReportSource {
+  return { policy: engine.policy, analyzer: engine.analyzer, totals: engine.totals() };
+}
+
+/** The report of what was seen, for the inputs read. */
+export function buildReport(src: ReportSource | Engine, reads: readonly ReadResult[]): Report {
+  const { policy, analyzer: a, totals: d } = 'totals' in src && typeof src.totals !== 'function' ? (src as ReportSource) : engineSource(src as Engine);
   const all = a === undefined ? [] : [...a.clients.clients()];
   const clientStates = all.filter((c) => !c.appliance).sort(byConcern);
   const applianceStates = all.filter((c) => c.appliance).sort(byConcern);
-  const issues = d.issues.rows();
-  const clock = engine.clock;
+  const issues = issueRows(d);
   const coverage = coverageOf(d);
   return {
-    cutoff: engine.policy.config.cutoff.iso,
-    observer: engine.policy.observer,
+    cutoff: policy.config.cutoff.iso,
+    observer: policy.observer,
     warnings: coverageWarnings(coverage, d),
     coverage,
     inputs: reads.map((x) => ({ file: x.input, format: x.format, gzip: x.gzip, frames: x.frames, bytes: x.bytes, damaged: x.damaged ?? null })),
     totals: {
-      frames: d.stats.frames,
-      bytes: d.stats.bytes,
-      observations: { ...d.stats.observations },
+      frames: d.frames,
+      bytes: d.bytes,
+      observations: { ...d.observations },
       matched_clients: clientStates.length,
       clients_after_cutoff: clientStates.filter((c) => c.after > 0).length,
       alerts: a?.alertsRaised ?? 0,
@@ -206,7 +219,7 @@ export function buildReport(engine: Engine, reads: readonly ReadResult[]): Repor
       hour: new Date(h * 1000).toISOString().replace('.000Z', 'Z'),
       counts: Object.fromEntries(counts.flatMap((n, i) => (n > 0 ? [[CATEGORIES[i]!, n]] : []))),
     })),
-    milestones: milestonesOf(engine),
+    milestones: milestonesOf(policy),
     clientStates,
     applianceStates,
     names_not_recovered: Object.fromEntries(issues.filter((r) => r.layer === 'name').map((r) => [r.reason, r.count])),
@@ -217,15 +230,15 @@ export function buildReport(engine: Engine, reads: readonly ReadResult[]): Repor
       client_names: a?.clients.namesDropped ?? 0,
       dns_answers: a?.dns.evictions ?? 0,
       dns_answers_expired: a?.dns.expired ?? 0,
-      ...d.evictions(),
+      ...d.evictions,
     },
-    clock: { steps_forward: clock.stepsForward, steps_backward: clock.stepsBackward },
+    clock: { steps_forward: d.clock.stepsForward, steps_backward: d.clock.stepsBackward },
   };
 }
 
 /** The cutoff and the configured milestones, in time order. */
-export function milestonesOf(engine: Engine): ReplayReport['milestones'] {
-  const c = engine.policy.config;
+export function milestonesOf(policy: Policy): ReplayReport['milestones'] {
+  const c = policy.config;
   const all = [
     { at: c.cutoff.iso, micros: c.cutoff.micros, label: 'Cutoff: no more signature and code updates in the US', sources: ['F1'] },
     ...c.milestones.map((m) => ({ at: m.at.iso, micros: m.at.micros, label: m.label, sources: [...m.sources] })),
