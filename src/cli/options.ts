@@ -176,8 +176,43 @@ export const NAMES = {
   options: [
     { ...config, help: 'a YAML file laid over config/default.yaml (names reads only dns.ports from it)' },
     { name: 'stats', type: 'boolean', help: 'print decode issues and the reasons names were not recovered to stderr' },
+    {
+      name: 'matched',
+      type: 'boolean',
+      help: 'print what analysis needs, for kasmon analyze: names a rule may match, connections that showed no name, and per input a summary',
+      more: 'The interchange for analysing captures across machines: run kasmon names --matched on each shard (GNU parallel, a Kubernetes Job, Slurm) and kasmon analyze on the outputs, in the order the captures would have been given to replay; the report and alerts are the same as replaying them in one place. Observations are decoded as replay decodes them (each input on its own); one judged at network time because its packet\'s stamp was out of step carries "judged"; connections without a name have kind ip_connection and "conn"; each input ends with a line of kind input_summary (its read result and decode totals).',
+    },
   ],
-  examples: [['kasmon names capture.pcap | jq -r .name | sort | uniq -c', 'count the names in a capture']],
+  examples: [
+    ['kasmon names capture.pcap | jq -r .name | sort | uniq -c', 'count the names in a capture'],
+    ['parallel kasmon names --matched {} ">" {.}.obs.ndjson ::: day*.pcap && kasmon analyze day*.obs.ndjson', 'shard a replay, then analyse the shards'],
+  ],
+} as const satisfies CommandSpec;
+
+export const ANALYZE = {
+  name: 'analyze',
+  args: '<observations.ndjson...|->',
+  summary: 'analyse observation files from kasmon names --matched and print the per-client report',
+  description: [
+    'Reads the output of kasmon names --matched (one file per shard, or standard input) in the order given, and reports and alerts exactly as kasmon replay would have on the captures those files came from. Options as for replay.',
+  ],
+  positionals: { min: 1, complete: 'file', missing: 'analyze needs at least one observation file from kasmon names --matched (or - for stdin)' },
+  options: [
+    config,
+    {
+      name: 'format',
+      type: 'string',
+      arg: 'FORMAT',
+      choices: ['table', 'json', 'csv', 'html'],
+      default: 'table',
+      help: 'report format: table, json, csv or html',
+    },
+    { name: 'alerts', type: 'string', arg: 'FILE|-', help: 'write ECS alert events (NDJSON) to FILE, or to stdout with - (the report then goes to stderr)', complete: 'file', ifEmpty: 'name a file, or - for stdout' },
+    { name: 'cutoff', type: 'string', arg: 'TIMESTAMP', help: 'override the cutoff: ISO 8601 with a zone', ifEmpty: "give a time like 2024-09-29T04:00:00Z, or leave --cutoff out to use the config's" },
+    { name: 'observer', type: 'string', arg: 'NAME', help: "sensor name in alerts and the report (default: the config's, else the host name)", ifEmpty: "give a sensor name, or leave --observer out" },
+    { name: 'fail-on-alert', type: 'boolean', help: 'exit 4 when any client contacted Kaspersky at or after the cutoff' },
+  ],
+  examples: [['kasmon analyze --format html shard1.obs.ndjson shard2.obs.ndjson > report.html', 'one report from two shards']],
 } as const satisfies CommandSpec;
 
 export const CHECK_CONFIG = {
@@ -263,7 +298,7 @@ export const COMPLETION = {
 } as const satisfies CommandSpec;
 
 /** Every command, in the order help lists them. */
-export const COMMANDS = [REPLAY, NAMES, MONITOR, CHECK_CONFIG, COMPLETION] as const;
+export const COMMANDS = [REPLAY, NAMES, ANALYZE, MONITOR, CHECK_CONFIG, COMPLETION] as const;
 export type CommandName = (typeof COMMANDS)[number]['name'];
 
 /** Options of `kasmon` itself (before a command). */

@@ -192,6 +192,8 @@ export class Engine {
   ingest(f: RawFrame): void {
     const t = f.time;
     const r = this.clock.observe(t.sec, t.nsec);
+    // A step boundary crossed: sampled before the held frame (judged now) and this one count.
+    if (!(this.clock.now < this.nextStep)) this.crossStep();
     if (r !== 0) {
       if ((r & (Tick.HeldWasSpike | Tick.HeldWasStep)) !== 0) this.judgeHeld((r & Tick.HeldWasSpike) !== 0);
       this.holding = (r & Tick.Held) !== 0;

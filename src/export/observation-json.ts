@@ -15,7 +15,9 @@ export function observationJson(o: Observation, withFile: boolean): string {
   };
   if (o.rrtype !== undefined) j['rrtype'] = o.rrtype;
   if (o.data !== undefined) j['data'] = o.data;
+  if (o.ttl !== undefined) j['ttl'] = o.ttl;
   j['transport'] = o.transport;
+  if (o.conn !== undefined) j['conn'] = o.conn;
   if (o.qtype !== undefined) j['qtype'] = o.qtype;
   if (o.alpn !== undefined) j['alpn'] = o.alpn;
   if (o.ech) j['ech'] = true;
