@@ -63,7 +63,7 @@ describe('completion scripts', () => {
   }
 
   test.for([
-    ['kasmon ', ['--help', '--version', '-h', 'check-config', 'completion', 'monitor', 'names', 'replay']],
+    ['kasmon ', ['--help', '--version', '-h', 'analyze', 'check-config', 'completion', 'monitor', 'names', 'replay']],
     ['kasmon re', ['replay']],
     ['kasmon replay --fo', ['--format']],
     ['kasmon replay --format ', ['csv', 'html', 'json', 'table']],
@@ -71,13 +71,13 @@ describe('completion scripts', () => {
     ['kasmon replay --config ', ['my.yaml', 'sub']],
     ['kasmon replay --alerts n', ['notes.txt']],
     ['kasmon completion ', ['bash', 'zsh']],
-    ['kasmon names --', ['--config', '--help', '--stats']],
+    ['kasmon names --', ['--config', '--help', '--matched', '--stats']],
   ] as const)('bash: %s', ([line, want]) => {
     expect(bash(line)).toEqual([...want].sort());
   });
 
   test.for([
-    ['kasmon ', ['check-config', 'completion', 'monitor', 'names', 'replay']],
+    ['kasmon ', ['analyze', 'check-config', 'completion', 'monitor', 'names', 'replay']],
     ['kasmon replay --fo', ['--format']],
     ['kasmon replay --format ', ['csv', 'html', 'json', 'table']],
     ['kasmon replay ', ['a.pcap', 'b.pcapng.gz', 'sub']],
