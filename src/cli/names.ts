@@ -68,7 +68,7 @@ async function matched(inputs: string[], config: Config): Promise<number> {
       ageing: 'packet',
       limits: engineLimits(config),
       onJudged: (o, at, time) => {
-        const line = observationJson(o, true);
+        const line = observationJson(o, true, true);
         out.write(at === o.tsMicros ? line + '\n' : `${line.slice(0, -1)},"judged":${JSON.stringify(isoTime(time))}}\n`);
       },
     });

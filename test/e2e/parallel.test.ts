@@ -13,7 +13,7 @@ import { FIXTURES, kasmon } from './cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'kasmon-parallel-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const CAPTURES = ['demo', 'dns-tcp', 'chromium-split-hello', 'quic-chromium', 'dns-fragmented'].map((c) => `${FIXTURES}/${c}/input.pcap`);
+const CAPTURES = ['demo', 'dns-tcp', 'chromium-split-hello', 'quic-chromium', 'dns-fragmented', 'attribution'].map((c) => `${FIXTURES}/${c}/input.pcap`);
 
 function replay(args: string[], tag: string): { report: string; alerts: string; status: number } {
   const alerts = join(dir, `${tag}.alerts.ndjson`);
