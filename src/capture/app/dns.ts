@@ -210,6 +210,7 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
     if (name === undefined || nameNext + 10 > len) return DNS_BAD_ANSWER;
     const type = u16be(msg, nameNext);
     const rdlen = u16be(msg, nameNext + 8);
+    const ttl = u32be(msg, nameNext + 4); // read now: reading further names moves nameNext
     const rd = nameNext + 10;
     if (rd + rdlen > len) return DNS_BAD_ANSWER;
     off = rd + rdlen;
@@ -220,12 +221,12 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
       if (owner === null && chain !== undefined) owner = readName(msg, ownerOff, len, undefined) ?? null;
       const chained = owner !== null && chain !== undefined && chain.includes(owner);
       if (owner === null || (!chained && filter !== undefined && !filter.wants('dns_answer', owner, undefined))) sink.filtered('dns_answer');
-      else sink.answer(owner, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4ToString(msg, rd) : ipv6ToString(msg, rd), u32be(msg, nameNext + 4));
+      else sink.answer(owner, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4ToString(msg, rd) : ipv6ToString(msg, rd), ttl);
     } else if (type === T_CNAME) {
       // The target may be compressed against earlier names in the message.
       const target = readName(msg, rd, rd + rdlen, filter);
       if (target === undefined) return DNS_BAD_NAME;
-      if (name === null && target === null) {
+      if (name === null && target === null && chain === undefined) {
         sink.filtered('dns_answer');
         continue;
       }
@@ -236,7 +237,7 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
       if (!chainedCname && filter !== undefined && !filter.wants('dns_answer', ownerName, targetName)) sink.filtered('dns_answer');
       else {
         (chain ??= []).push(targetName);
-        sink.answer(ownerName, 'CNAME', targetName, u32be(msg, nameNext + 4));
+        sink.answer(ownerName, 'CNAME', targetName, ttl);
       }
     }
   }
