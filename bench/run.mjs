@@ -216,6 +216,12 @@ function lines(file, meta, opts, big) {
     { id: 'c2', label: 'kasmon replay, warm (2nd pass)', cmd: node, args: [path.join(BENCH, 'replay-warm.mjs'), file], capture: true, kasmon: true, innerWall: true },
     { id: 'c4', label: 'kasmon replay - from a pipe', cmd: 'sh', args: ['-c', `cat '${file}' | '${node}' '${CLI}' replay --format json -`], kasmon: true },
     { id: 'd', label: 'kasmon names', cmd: node, args: [CLI, 'names', file], kasmon: true },
+    // Four inputs (the capture four times), decoded one at a time or two at a time in worker
+    // threads; not pinned, so -j 2 has the machine's two cores (same run, same conditions).
+    { id: 'j1', label: 'kasmon replay -j 1, 4 inputs', cmd: node, args: [CLI, 'replay', '-j', '1', file, file, file, file, '--format', 'json'], kasmon: true, unpinned: true,
+      packets: 4 * meta.packets, bytes: 4 * meta.bytes },
+    { id: 'j2', label: 'kasmon replay -j 2, 4 inputs', cmd: node, args: [CLI, 'replay', '-j', '2', file, file, file, file, '--format', 'json'], kasmon: true, unpinned: true,
+      packets: 4 * meta.packets, bytes: 4 * meta.bytes },
     // Timer lag while a replay runs, with the read loop's turns (f) and without them (f0).
     { id: 'f', label: 'replay + 1 ms timer (lag)', cmd: node, args: [path.join(BENCH, 'loop-lag.mjs'), file], capture: true, kasmon: true, innerWall: true, lag: true },
     { id: 'f0', label: 'the same, no event-loop turns', cmd: node, args: [path.join(BENCH, 'loop-lag.mjs'), file, '--no-yield'], capture: true, kasmon: true, innerWall: true, lag: true },
@@ -363,6 +369,8 @@ function configScaleLine(opts) {
     return { failed: r.status };
   }
   return JSON.parse(fs.readFileSync(json, 'utf8'));
+}
+
 /**
  * Line i (bench/sinks.mjs): packet processing of `kasmon monitor --read` with every network
  * sink down (refusing, or never answering) against no sink at all, interleaved in one run.
@@ -435,6 +443,9 @@ function printTable(file, meta, opts, results) {
   if (c) console.log(`  kasmon replay vs target 1.5 M packets/s on one core: ${(c.pps / 1.5e6).toFixed(2)}x (cold process)`);
   const c1 = get('c1');
   if (c1) console.log(`  kasmon replay not pinned vs target 1.5 M packets/s: ${(c1.pps / 1.5e6).toFixed(2)}x (cold process, V8 helper threads on any core)`);
+  const j1 = get('j1');
+  const j2 = get('j2');
+  if (j1 && j2) console.log(`  replay -j 2 vs -j 1 on 4 inputs: ${(j2.pps / j1.pps).toFixed(2)}x (${fmtInt(j1.pps)} -> ${fmtInt(j2.pps)} packets/s)`);
   const c2 = get('c2');
   if (c2) console.log(`  kasmon replay warm vs target 1.5 M packets/s on one core: ${(c2.pps / 1.5e6).toFixed(2)}x (second pass, one process)`);
   const c3 = get('c3');

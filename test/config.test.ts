@@ -238,15 +238,15 @@ describe('errors name file:line: field and how to fix it', () => {
       '      confidence: A',
       '      sources: [K1]',
       '      purpose: line 11',
-      '      severity: critical',
+      '      severity: urgent',
     ].join('\n');
     expect(configError(text).message).toBe(
       [
         'invalid config config/x.yaml: 1 problem',
-        'config/x.yaml:12: endpoints.update[3].severity: "critical" is not one of high, medium, low, info',
+        'config/x.yaml:12: endpoints.update[3].severity: "urgent" is not one of critical, high, medium, low, info',
       ].join('\n'),
     );
-    expect(configError(text.replace('critical', 'hihg')).message).toContain('did you mean "high"?');
+    expect(configError(text.replace('urgent', 'hihg')).message).toContain('did you mean "high"?');
   });
 
   test('sink URLs and the external URL must be http(s) URLs', () => {
@@ -313,7 +313,7 @@ describe('errors name file:line: field and how to fix it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kasmon-config-'));
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, 'alerts:\n  min_severity: loud\n');
-    expect(loadError(path).message).toContain(`${path}:2: alerts.min_severity: "loud" is not one of high, medium, low, info`);
+    expect(loadError(path).message).toContain(`${path}:2: alerts.min_severity: "loud" is not one of critical, high, medium, low, info`);
   });
 
   test('every problem is reported at once, sorted by line', () => {
@@ -515,10 +515,10 @@ describe('check-config reports every problem at once', () => {
     expect(configError(text).message).toBe(
       [
         'invalid config config/x.yaml: 5 problems',
-        'config/x.yaml:2: alerts.min_severity: "hihg" is not one of high, medium, low, info; did you mean "high"?',
+        'config/x.yaml:2: alerts.min_severity: "hihg" is not one of critical, high, medium, low, info; did you mean "high"?',
         'config/x.yaml:6: endpoints.update: rule id "a" is already used at line 5; ids must be unique',
         'config/x.yaml:7: endpoints.updates: unknown key; did you mean "update"?',
-        'config/x.yaml:8: endpoints.updates[0].severity: "hi" is not one of high, medium, low, info',
+        'config/x.yaml:8: endpoints.updates[0].severity: "hi" is not one of critical, high, medium, low, info',
         'config/x.yaml:8: endpoints.updates[0].pattern: "bad..name": empty label (a leading dot or "..")',
       ].join('\n'),
     );

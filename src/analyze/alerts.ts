@@ -1,6 +1,8 @@
 import type { Observation } from '../capture/observation.js';
 import type { PacketTime } from '../common/time.js';
 import type { CategoryState } from './clients.js';
+import type { EvidenceKind } from './evidence.js';
+import type { Finding } from './findings.js';
 import type { RuleMatch } from './hostnames.js';
 import type { Category, Severity } from './rules.js';
 
@@ -20,6 +22,10 @@ export interface AlertDecision {
   severity: Severity;
   match: RuleMatch;
   obs: Observation;
+  /** The name the contact counts for: the observation's, or the Kaspersky name an attributed connection's address stands for. */
+  name: string;
+  /** How the contact was seen (an observation kind, or an attribution). */
+  evidence: EvidenceKind;
   /** The time the contact was judged at (µs; its own time unless its stamp was out of step). */
   at: number;
   time: PacketTime;
@@ -27,8 +33,10 @@ export interface AlertDecision {
   suppressed: number;
   /** Post-cutoff contacts for this client × category so far, this one included. */
   countAfter: number;
-  /** 1 for the first alert of this client × category, then 2, 3 ... */
+  /** 1 for the first alert of this client × category (or × finding), then 2, 3 ... */
   sequence: number;
+  /** Set when a finding raised the alert (a signature-update fetch, a resolver bypass), not a contact alone. */
+  finding?: Finding;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { PacketTime } from '../common/time.js';
-import { CategoryState, ClientState, NameState, MAX_DESTINATIONS, MAX_JA4_PER_CLIENT, MAX_NAMES_PER_CLIENT } from './clients.js';
+import { CategoryState, ClientState, NameState, MAX_DESTINATIONS, MAX_JA4_PER_CLIENT, MAX_NAMES_PER_CLIENT, MAX_SAMPLES } from './clients.js';
+import { FINDINGS } from './findings.js';
 import { CATEGORIES, SEVERITIES, type Category } from './rules.js';
 
 /**
@@ -8,7 +9,7 @@ import { CATEGORIES, SEVERITIES, type Category } from './rules.js';
  * alerts. `fromRecord` checks every field (a checkpoint is a file on disk: it may be old,
  * truncated or edited) and returns undefined for a record it cannot trust.
  */
-export const RECORD_VERSION = 1;
+export const RECORD_VERSION = 2;
 
 type Time = [sec: number, nsec: number, digits: number];
 
@@ -32,18 +33,22 @@ export interface ClientRecord {
   wall: number;
   /** By category name: [before, after, firstAfter, firstAfterUs, lastAfter, lastAfterUs, lastAlertUs, folded, sequence]. */
   cats: Record<string, [number, number, Time | null, number | null, Time | null, number | null, number | null, number, number]>;
-  /** [name, category, rule, before, after, destAddrs, destPorts, addresses] */
-  names: Array<[string, string, string, number, number, string[], number[], string[]]>;
+  /** [name, category, rule, before, after, destAddrs, destPorts, addresses, evidence bits] */
+  names: Array<[string, string, string, number, number, string[], number[], string[], number?]>;
+  /** Version 2: by finding name, like `cats`. */
+  findings?: ClientRecord['cats'];
+  updatePaths?: string[];
+  resolverBypass?: string[];
 }
 
 const t = (p: PacketTime): Time => [p.sec, p.nsec, p.digits];
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-export function toRecord(c: ClientState, wallMs: number): ClientRecord {
+function catsOf(states: ReadonlyArray<CategoryState | undefined>, names: readonly string[]): ClientRecord['cats'] {
   const cats: ClientRecord['cats'] = {};
-  c.categories.forEach((s, i) => {
+  states.forEach((s, i) => {
     if (s === undefined) return;
-    cats[CATEGORIES[i]!] = [
+    cats[names[i]!] = [
       s.before,
       s.after,
       s.firstAfter ? t(s.firstAfter) : null,
@@ -55,6 +60,11 @@ export function toRecord(c: ClientState, wallMs: number): ClientRecord {
       s.sequence,
     ];
   });
+  return cats;
+}
+
+export function toRecord(c: ClientState, wallMs: number): ClientRecord {
+  const cats = catsOf(c.categories, CATEGORIES);
   return {
     client: c.client,
     appliance: c.appliance,
@@ -73,7 +83,10 @@ export function toRecord(c: ClientState, wallMs: number): ClientRecord {
     alerts: c.alerts,
     wall: wallMs,
     cats,
-    names: [...c.names].map(([name, n]) => [name, n.category, n.rule, n.before, n.after, n.destAddrs ?? [], n.destPorts ?? [], n.addresses ?? []]),
+    names: [...c.names].map(([name, n]) => [name, n.category, n.rule, n.before, n.after, n.destAddrs ?? [], n.destPorts ?? [], n.addresses ?? [], n.evidenceBits]),
+    findings: catsOf(c.findings, FINDINGS),
+    updatePaths: [...c.updatePaths],
+    resolverBypass: [...c.resolverBypass],
   };
 }
 
@@ -88,12 +101,14 @@ const strings = (v: unknown, max: number): v is string[] => Array.isArray(v) && 
  * The client a record describes, with `touched` set from its wall-clock age, or undefined
  * when the record is not one this version wrote.
  */
-export function fromRecord(r: unknown, wallNowMs: number, ageNow: number): ClientState | undefined {
+export function fromRecord(r: unknown, wallNowMs: number, ageNow: number, version = RECORD_VERSION): ClientState | undefined {
   if (typeof r !== 'object' || r === null) return undefined;
   const x = r as Partial<ClientRecord>;
   if (!isStr(x.client) || typeof x.appliance !== 'boolean' || !isTime(x.first) || !isTime(x.last) || !isNum(x.firstUs) || !isNum(x.lastUs)) return undefined;
   if (!isCount(x.before) || !isCount(x.after) || !isCount(x.evidence) || !isCount(x.alerts) || !isNum(x.wall)) return undefined;
   if (!isCount(x.sev) || x.sev >= SEVERITIES.length || !isNum(x.sevAfter) || x.sevAfter < -1 || x.sevAfter >= SEVERITIES.length) return undefined;
+  // Version 1 ranked high as 0: 'critical' came in above it.
+  if (version === 1) [x.sev, x.sevAfter] = [x.sev + 1, x.sevAfter < 0 ? -1 : x.sevAfter + 1];
   if (!strings(x.ja4, MAX_JA4_PER_CLIENT) || !strings(x.dnsFallback, 16) || typeof x.ech !== 'boolean') return undefined;
   if (typeof x.cats !== 'object' || x.cats === null || !Array.isArray(x.names) || x.names.length > MAX_NAMES_PER_CLIENT) return undefined;
   const c = new ClientState(x.client, x.appliance, time(x.first), x.firstUs, SEVERITIES[x.sev]!, ageNow - Math.max(0, wallNowMs - x.wall) * 1000);
@@ -107,11 +122,39 @@ export function fromRecord(r: unknown, wallNowMs: number, ageNow: number): Clien
   c.publicDnsFallback.push(...x.dnsFallback);
   c.echSeen = x.ech;
   c.alerts = x.alerts;
-  for (const [name, v] of Object.entries(x.cats)) {
-    const i = CATEGORIES.indexOf(name as Category);
-    if (i < 0 || !Array.isArray(v) || v.length !== 9) return undefined;
-    const [before, after, fa, faUs, la, laUs, alertUs, folded, sequence] = v;
-    if (!isCount(before) || !isCount(after) || !isCount(folded) || !isCount(sequence)) return undefined;
+  if (!restoreCats(x.cats, CATEGORIES, c.categories)) return undefined;
+  if (x.findings !== undefined && (typeof x.findings !== 'object' || x.findings === null || !restoreCats(x.findings, FINDINGS, c.findings))) return undefined;
+  if (x.updatePaths !== undefined) {
+    if (!strings(x.updatePaths, MAX_SAMPLES)) return undefined;
+    c.updatePaths.push(...x.updatePaths);
+  }
+  if (x.resolverBypass !== undefined) {
+    if (!strings(x.resolverBypass, 16)) return undefined;
+    c.resolverBypass.push(...x.resolverBypass);
+  }
+  for (const n of x.names) {
+    if (!Array.isArray(n) || n.length < 8 || n.length > 9) return undefined;
+    const [name, category, rule, before, after, addrs, ports, addresses, bits] = n;
+    if (!isStr(name) || !CATEGORIES.includes(category as Category) || !isStr(rule) || !isCount(before) || !isCount(after)) return undefined;
+    if (!strings(addrs, MAX_DESTINATIONS) || !Array.isArray(ports) || ports.length !== addrs.length || !ports.every(isCount) || !strings(addresses, MAX_DESTINATIONS)) return undefined;
+    if (bits !== undefined && !isCount(bits)) return undefined;
+    const s = new NameState(category as Category, rule);
+    s.before = before;
+    s.after = after;
+    s.evidenceBits = bits ?? 0;
+    if (addrs.length > 0) [s.destAddrs, s.destPorts] = [addrs, ports];
+    if (addresses.length > 0) s.addresses = addresses;
+    c.names.set(name, s);
+  }
+  return c;
+}
+
+function restoreCats(cats: Record<string, unknown>, names: readonly string[], into: Array<CategoryState | undefined>): boolean {
+  for (const [name, v] of Object.entries(cats)) {
+    const i = names.indexOf(name);
+    if (i < 0 || !Array.isArray(v) || v.length !== 9) return false;
+    const [before, after, fa, faUs, la, laUs, alertUs, folded, sequence] = v as unknown[];
+    if (!isCount(before) || !isCount(after) || !isCount(folded) || !isCount(sequence)) return false;
     const s = new CategoryState();
     s.before = before;
     s.after = after;
@@ -120,19 +163,7 @@ export function fromRecord(r: unknown, wallNowMs: number, ageNow: number): Clien
     if (isNum(alertUs)) s.lastAlertMicros = alertUs;
     s.folded = folded;
     s.sequence = sequence;
-    c.categories[i] = s;
+    into[i] = s;
   }
-  for (const n of x.names) {
-    if (!Array.isArray(n) || n.length !== 8) return undefined;
-    const [name, category, rule, before, after, addrs, ports, addresses] = n;
-    if (!isStr(name) || !CATEGORIES.includes(category as Category) || !isStr(rule) || !isCount(before) || !isCount(after)) return undefined;
-    if (!strings(addrs, MAX_DESTINATIONS) || !Array.isArray(ports) || ports.length !== addrs.length || !ports.every(isCount) || !strings(addresses, MAX_DESTINATIONS)) return undefined;
-    const s = new NameState(category as Category, rule);
-    s.before = before;
-    s.after = after;
-    if (addrs.length > 0) [s.destAddrs, s.destPorts] = [addrs, ports];
-    if (addresses.length > 0) s.addresses = addresses;
-    c.names.set(name, s);
-  }
-  return c;
+  return true;
 }

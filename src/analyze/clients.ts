@@ -1,6 +1,8 @@
-import { OBSERVATION_KINDS, type Observation } from '../capture/observation.js';
+import type { Observation } from '../capture/observation.js';
 import { LruMap } from '../common/lru.js';
 import type { PacketTime } from '../common/time.js';
+import { evidenceOf, type EvidenceKind } from './evidence.js';
+import { FINDING_SEVERITY, FINDINGS } from './findings.js';
 import type { RuleMatch } from './hostnames.js';
 import { CATEGORIES, SEVERITIES, type Category, type Severity } from './rules.js';
 
@@ -44,6 +46,8 @@ export class NameState {
   destPorts: number[] | undefined = undefined;
   /** Addresses DNS answers gave for this name, at most MAX_DESTINATIONS. */
   addresses: string[] | undefined = undefined;
+  /** Bits of EVIDENCE_KINDS this name was seen by. */
+  evidenceBits = 0;
   constructor(
     readonly category: Category,
     readonly rule: string,
@@ -66,8 +70,14 @@ export class ClientState {
   readonly names = new Map<string, NameState>();
   /** By CATEGORIES index. */
   readonly categories: Array<CategoryState | undefined> = new Array<CategoryState | undefined>(CATEGORIES.length).fill(undefined);
-  /** Bits of OBSERVATION_KINDS seen. */
+  /** Bits of EVIDENCE_KINDS seen. */
   evidenceBits = 0;
+  /** By FINDINGS index: counts, first/last after the cutoff, alert state (analyze/findings.ts). */
+  readonly findings: Array<CategoryState | undefined> = new Array<CategoryState | undefined>(FINDINGS.length).fill(undefined);
+  /** Update paths it requested from Kaspersky hosts (the first MAX_SAMPLES distinct ones). */
+  readonly updatePaths: string[] = [];
+  /** Resolvers other than the internal ones it sent Kaspersky names to (dns.internal_resolvers). */
+  readonly resolverBypass: string[] = [];
   /** Index in SEVERITIES of the most severe match (0 = high). */
   severityRank: number;
   /** The same for matches at or after the cutoff (-1: none). */
@@ -108,9 +118,9 @@ export class ClientState {
     return this.severityAfterRank < 0 ? undefined : SEVERITIES[this.severityAfterRank];
   }
 
-  /** Evidence kinds in OBSERVATION_KINDS order. */
-  get evidence(): string[] {
-    return OBSERVATION_KINDS.filter((_, i) => (this.evidenceBits & (1 << i)) !== 0);
+  /** Evidence kinds in EVIDENCE_KINDS order. */
+  get evidence(): EvidenceKind[] {
+    return evidenceOf(this.evidenceBits);
   }
 
   get firstAfter(): PacketTime | undefined {
@@ -148,6 +158,8 @@ export const STRING_BYTES = 24;
 export const MAX_NAMES_PER_CLIENT = 256;
 export const MAX_JA4_PER_CLIENT = 32;
 export const MAX_DESTINATIONS = 8;
+/** Update paths and bypassed resolvers kept per client (the counts go on). */
+export const MAX_SAMPLES = 8;
 
 const stringBytes = (s: string): number => STRING_BYTES + ((s.length + 7) & ~7);
 
@@ -166,8 +178,11 @@ export function clientBytes(c: ClientState): number {
       for (const a of n.addresses) b += stringBytes(a);
     }
   }
+  for (const f of c.findings) if (f !== undefined) b += CATEGORY_BYTES;
   for (const j of c.ja4) b += stringBytes(j);
   for (const r of c.publicDnsFallback) b += stringBytes(r);
+  for (const p of c.updatePaths) b += stringBytes(p);
+  for (const r of c.resolverBypass) b += stringBytes(r);
   return b;
 }
 
@@ -238,9 +253,22 @@ export class ClientTable {
 
   /**
    * One contact: observation `o` matched `m`, judged at `at` (µs) = `time`, `after` the
-   * cutoff or not, by a configured appliance or not, at ageing time `age`.
+   * cutoff or not, by a configured appliance or not, at ageing time `age`. `evidence` is its
+   * EVIDENCE_KINDS index and `name` the name it counts for (the observation's own, or for an
+   * attributed connection the Kaspersky name its address stands for).
    */
-  record(client: string, o: Observation, m: RuleMatch, at: number, time: PacketTime, after: boolean, appliance: boolean, age: number): ClientState {
+  record(
+    client: string,
+    o: Observation,
+    m: RuleMatch,
+    at: number,
+    time: PacketTime,
+    after: boolean,
+    appliance: boolean,
+    age: number,
+    evidence: number,
+    name: string = o.name,
+  ): ClientState {
     let c = client === this.lastClient ? this.lastState : this.lru.get(client);
     if (c === undefined) {
       c = new ClientState(client, appliance, time, at, m.severity, age);
@@ -267,7 +295,7 @@ export class ClientTable {
     } else {
       c.before++;
     }
-    c.evidenceBits |= 1 << OBSERVATION_KINDS.indexOf(o.kind);
+    c.evidenceBits |= 1 << evidence;
 
     const cat = this.category(c, m.categoryIndex);
     if (after) {
@@ -284,20 +312,21 @@ export class ClientTable {
       cat.before++;
     }
 
-    let n = c === this.lastNameOwner && o.name === this.lastName ? this.lastNameState : c.names.get(o.name);
+    let n = c === this.lastNameOwner && name === this.lastName ? this.lastNameState : c.names.get(name);
     if (n === undefined && c.names.size < MAX_NAMES_PER_CLIENT) {
       n = new NameState(m.category, m.id);
-      c.names.set(o.name, n);
-      c.bytes += NAME_BYTES + stringBytes(o.name);
+      c.names.set(name, n);
+      c.bytes += NAME_BYTES + stringBytes(name);
     } else if (n === undefined) {
       this.namesDropped++;
     }
     this.lastNameOwner = c;
-    this.lastName = o.name;
+    this.lastName = name;
     this.lastNameState = n;
     if (n !== undefined) {
       if (after) n.after++;
       else n.before++;
+      n.evidenceBits |= 1 << evidence;
       if (o.kind === 'dns_answer') {
         if (o.rrtype !== 'CNAME' && o.data !== undefined) n.addresses = this.addTo(c, n.addresses, o.data);
       } else if (o.kind !== 'dns_query') {
@@ -318,10 +347,48 @@ export class ClientTable {
 
   /** Notes a Kaspersky name sent straight to a public resolver. */
   publicDnsFallback(c: ClientState, resolver: string): void {
-    if (c.publicDnsFallback.includes(resolver)) return;
-    c.publicDnsFallback.push(resolver);
-    c.bytes += stringBytes(resolver);
-    this.lru.charge(stringBytes(resolver));
+    this.addSample(c, c.publicDnsFallback, resolver, 16);
+  }
+
+  /**
+   * One instance of a finding (FINDINGS index `f`) judged at `at`, with a sample (the update
+   * path, the bypassed resolver) kept in its list; returns the finding's state for the alert
+   * decision.
+   */
+  finding(c: ClientState, f: number, at: number, time: PacketTime, after: boolean, sample: string): CategoryState {
+    // After the cutoff a finding is as severe as it says, whatever the name's own severity (a
+    // critical update fetch from a medium host); before it, it was legal and ranks as the name.
+    if (after) {
+      const rank = SEVERITIES.indexOf(FINDING_SEVERITY[FINDINGS[f]!]);
+      if (rank < c.severityRank) c.severityRank = rank;
+      if (c.severityAfterRank < 0 || rank < c.severityAfterRank) c.severityAfterRank = rank;
+    }
+    let s = c.findings[f];
+    let grown = 0;
+    if (s === undefined) {
+      s = new CategoryState();
+      c.findings[f] = s;
+      grown += CATEGORY_BYTES;
+    }
+    if (after) {
+      s.after++;
+      if (!(at >= s.firstAfterMicros)) [s.firstAfterMicros, s.firstAfter] = [at, time];
+      if (!(at <= s.lastAfterMicros)) [s.lastAfterMicros, s.lastAfter] = [at, time];
+    } else {
+      s.before++;
+    }
+    c.bytes += grown;
+    this.lru.charge(grown);
+    this.addSample(c, FINDINGS[f] === 'signature_update' ? c.updatePaths : c.resolverBypass, sample, FINDINGS[f] === 'signature_update' ? MAX_SAMPLES : 16);
+    this.lru.enforce(c.client);
+    return s;
+  }
+
+  private addSample(c: ClientState, list: string[], v: string, max: number): void {
+    if (list.length >= max || list.includes(v)) return;
+    list.push(v);
+    c.bytes += stringBytes(v);
+    this.lru.charge(stringBytes(v));
   }
 
   /** Removes clients whose last contact is older than `idle` in ageing time; returns how many. */

@@ -1,3 +1,5 @@
+import type { KasperskyNetworks } from './attribution.js';
+import type { UpdatePaths } from './findings.js';
 import type { RuleMatch } from './hostnames.js';
 import type { Severity } from './rules.js';
 
@@ -18,4 +20,10 @@ export interface AnalysisPolicy {
   readonly publicDnsFallback: ReadonlySet<string>;
   /** Known appliances (e.g. gateways with an AV blade): reported separately, never alerted. */
   readonly appliances: ReadonlySet<string>;
+  /** The organisation's resolvers (dns.internal_resolvers): a Kaspersky name asked of any other is a bypass. Empty: not checked. */
+  readonly internalResolvers: ReadonlySet<string>;
+  /** Request paths that are signature or update pulls (update_paths). */
+  readonly updatePaths: UpdatePaths;
+  /** Configured Kaspersky address ranges (attribution.kaspersky_networks). */
+  readonly kasperskyNetworks: KasperskyNetworks;
 }

@@ -29,8 +29,11 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-/** Most severe first; the index is the rank used by `severityAtLeast`. */
-export const SEVERITIES = ['high', 'medium', 'low', 'info'] as const;
+/**
+ * Most severe first; the index is the rank used by `severityAtLeast`. `critical` is above any
+ * name alone: findings such as a signature-update fetch after the cutoff (analyze/findings.ts).
+ */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** A: on an official Kaspersky page; B: function documented, name from public lists; C: one third-party source or inference. */

@@ -4,10 +4,10 @@ import { decodeDns, type DnsSink } from './app/dns.js';
 import type { HttpSink } from './app/http.js';
 import { ja4 } from './app/ja4.js';
 import type { NameFilter } from './app/name-filter.js';
-import { DEFAULT_QUIC_BYTES, QuicInitialAssembler } from './app/quic.js';
+import { DEFAULT_QUIC_BYTES, QUIC_UNSUPPORTED_VERSION, QuicInitialAssembler } from './app/quic.js';
 import { parseClientHello, type ClientHello } from './app/tls.js';
 import { defineIssue, IssueCounter, isIssue, type DecodeIssue } from './issues.js';
-import type { Observation, ObservationKind } from './observation.js';
+import type { ConnectionKind, ConnectionReason, Observation, ObservationKind } from './observation.js';
 import { u32be } from '../common/bytes.js';
 import { PacketContext } from './packet/context.js';
 import { Defragmenter, MAX_FRAG_BYTES, MAX_TRAINS } from './packet/defrag.js';
@@ -31,6 +31,18 @@ import { NAME_NO_SNI, NAME_SNAPLEN } from './unrecovered.js';
  */
 
 export const DECODER_BUG = defineIssue('decoder', 'invalid', 'internal_error');
+
+/** An HTTP Host that is an address, not a name: digits and dots (IPv4), or a colon (IPv6, brackets already removed). */
+export function isIpLiteral(host: string): boolean {
+  const c = host.charCodeAt(0);
+  if (host.includes(':')) return true;
+  if (c < 0x30 || c > 0x39) return false;
+  for (let i = 0; i < host.length; i++) {
+    const d = host.charCodeAt(i);
+    if (d !== 0x2e && (d < 0x30 || d > 0x39)) return false;
+  }
+  return true;
+}
 
 /** Bounds of the decoder's state tables (limits.* in the config). */
 export interface DecoderLimits {
@@ -75,6 +87,8 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   readonly coverage = new Coverage();
   /** The last issue counted during the current frame: what ended it, if it ended early. */
   private lastIssue: DecodeIssue | undefined;
+  /** Connection starts that showed no name (ip_connection observations made). */
+  connections = 0;
   readonly stats: DecoderStats = {
     frames: 0,
     bytes: 0,
@@ -103,6 +117,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
       count: (i) => this.count(i),
       clientHello: (m) => this.clientHello(m, 'tls_sni'),
       dnsMessage: (m) => this.dnsMessage(m),
+      nameless: () => this.nameless(),
       http: this,
     };
     this.tcp = new TcpStreams(this.ctx, app, { dnsPort: this.dnsPort, maxFlows: limits.maxFlows, flowBytes: limits.flowBytes, flowIdleSeconds: limits.flowIdleSeconds });
@@ -205,6 +220,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     if (isIssue(r)) {
       this.count(r);
       if (r.kind === 'truncated' && this.ctx.ipCut) this.count(NAME_SNAPLEN);
+      else if (r === QUIC_UNSUPPORTED_VERSION) this.connection('quic_undecryptable');
       return;
     }
     this.clientHello(r, 'quic_sni');
@@ -225,8 +241,15 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     // decoded only for a wanted name. Without one (names), every hello is wanted.
     const first = parseClientHello(message, this.nameFilter !== undefined);
     if (isIssue(first)) return this.count(first);
-    if (first.sni === undefined) return this.count(NAME_NO_SNI);
-    if (!this.wanted(kind, first.sni)) return;
+    if (first.sni === undefined) {
+      this.count(NAME_NO_SNI);
+      return this.connection('no_sni');
+    }
+    if (!this.wanted(kind, first.sni)) {
+      // Encrypted Client Hello: the outer name is a public one; the real one may be Kaspersky's.
+      if (first.ech) this.connection('ech');
+      return;
+    }
     const hello = this.nameFilter === undefined ? first : parseClientHello(message);
     if (isIssue(hello)) return this.count(hello); // cannot happen: the same bytes validated above
     const o = this.observation(kind, first.sni);
@@ -251,15 +274,20 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     this.publish(o);
   }
 
-  answer(name: string, rrtype: 'A' | 'AAAA' | 'CNAME', data: string): void {
+  answer(name: string, rrtype: 'A' | 'AAAA' | 'CNAME', data: string, ttl: number): void {
     const o = this.observation('dns_answer', name);
     o.rrtype = rrtype;
     o.data = data;
+    o.ttl = ttl;
     this.publish(o);
   }
 
   // HttpSink
   request(host: string, path: string): void {
+    if (this.nameFilter !== undefined && isIpLiteral(host)) {
+      this.stats.observations.http_host++; // decoded like any Host; analysed as a connection to that address
+      return this.connection('ip_literal', path);
+    }
     if (!this.wanted('http_host', host)) return;
     const o = this.observation('http_host', host);
     o.http_path = path;
@@ -276,7 +304,28 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     return false;
   }
 
-  private observation(kind: ObservationKind, name: string): Observation {
+  /**
+   * A connection start that showed no name (analysis modes only: `names` prints names): an
+   * `ip_connection` to the packet's destination, which analysis may attribute to a Kaspersky
+   * name through a remembered DNS answer. Built only for these rare starts (no SNI, an ECH
+   * hello whose outer name no rule wants, HTTP to an IP literal, a SYN whose hello never came,
+   * QUIC kasmon cannot decrypt), never per packet.
+   */
+  private connection(why: ConnectionReason, path?: string): void {
+    if (this.nameFilter === undefined) return;
+    this.connections++;
+    const o = this.observation('ip_connection', this.address(this.ctx.dstOff));
+    o.conn = why;
+    if (path !== undefined) o.http_path = path;
+    this.publish(o);
+  }
+
+  /** StreamApp: a TCP connection to a name port ended (FIN/RST) before its first byte of data. */
+  nameless(): void {
+    this.connection('no_hello');
+  }
+
+  private observation(kind: ObservationKind | ConnectionKind, name: string): Observation {
     const f = this.ctx.frame;
     const t: PacketTime = { sec: f.time.sec, nsec: f.time.nsec, digits: f.time.digits };
     const o: Observation = {
@@ -303,7 +352,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   }
 
   private publish(o: Observation): void {
-    this.stats.observations[o.kind]++;
+    if (o.kind !== 'ip_connection') this.stats.observations[o.kind]++;
     this.emit(o);
   }
 }

@@ -65,7 +65,7 @@ export function problems(run: RunResult): number {
  * or encapsulation): said in one line on stderr too, for scripts that keep the report.
  */
 export function undecodable(engine: Engine): number | undefined {
-  const c = coverageOf(engine.decoder);
+  const c = coverageOf(engine.totals());
   if (!nothingDecoded(c)) return undefined;
   const why = c.not_decoded.map((x) => `${x.reason}: ${x.frames}`).join(', ');
   process.stderr.write(`kasmon: not one of the ${c.frames_read} frames could be decoded (${why}); nothing was analysed\n`);
@@ -116,10 +116,15 @@ export function engineFailure(engine: Engine, output: string | undefined): boole
 
 /** The config file, with --cutoff/--observer laid over it through the same validation. */
 export function loadWithOverrides(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
-  const config = loadConfig(file);
-  if (cutoff === undefined && observer === undefined) return config;
   const rounded = cutoff !== undefined ? cutoffRounding(cutoff) : undefined;
   if (rounded !== undefined) process.stderr.write(`kasmon: --cutoff: ${rounded}\n`);
+  return quietConfig(file, cutoff, observer);
+}
+
+/** loadWithOverrides without the notice (a replay worker: the main thread said it already). */
+export function quietConfig(file: string | undefined, cutoff: string | undefined, observer: string | undefined): Config {
+  const config = loadConfig(file);
+  if (cutoff === undefined && observer === undefined) return config;
   const over = [
     cutoff !== undefined ? `cutoff: ${JSON.stringify(cutoff)}` : '',
     observer !== undefined ? `observer:\n  name: ${JSON.stringify(observer)}` : '',

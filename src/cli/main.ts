@@ -1,4 +1,5 @@
 import { EXIT, KasmonError } from '../errors.js';
+import { analyze } from './analyze.js';
 import { checkConfig } from './check-config.js';
 import { bashCompletion, zshCompletion } from './completion.js';
 import { commandHelp, mainHelp } from './help.js';
@@ -13,6 +14,7 @@ import { version } from './version.js';
 const HANDLERS: Record<CommandName, (args: string[]) => Promise<number> | number> = {
   replay,
   names,
+  analyze,
   monitor,
   'check-config': checkConfig,
   completion: (args) => {

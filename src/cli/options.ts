@@ -96,9 +96,10 @@ export const REPLAY = {
       name: 'format',
       type: 'string',
       arg: 'FORMAT',
-      choices: ['table', 'json'],
+      choices: ['table', 'json', 'csv', 'html'],
       default: 'table',
-      help: 'report format: table or json',
+      help: 'report format: table, json, csv (one row per client) or html (one self-contained page)',
+      more: 'html is one file with no network fetches: a summary, a timeline chart of contacts by category with the cutoff and the other milestones of the ban, a sortable per-client table and each client\'s evidence. csv is RFC 4180 with CRLF line ends, lists joined with "; ", and cells a spreadsheet would run as formulas prefixed with an apostrophe.',
     },
     {
       name: 'alerts',
@@ -129,9 +130,36 @@ export const REPLAY = {
       type: 'boolean',
       help: 'exit 4 when any client contacted Kaspersky at or after the cutoff',
     },
+    {
+      name: 'jobs',
+      short: 'j',
+      type: 'string',
+      arg: 'N',
+      help: 'decode up to N inputs at once in worker threads (default: the number of cores); the report and alerts are the same as with -j 1',
+      more: 'Each input is decoded on its own (its flows, fragments, QUIC handshakes and capture clock); analysis (clients, DNS answers, alert state) takes the inputs in the order given, whatever order the workers finish in. Files that overlap in time are therefore taken one after the other, not interleaved by packet time: give them in the order you want them judged. Standard input, pipes and FIFOs are read in this thread, and --openmetrics reads the inputs one after the other.',
+      ifEmpty: 'give a number of worker threads, like 2',
+    },
+    {
+      name: 'openmetrics',
+      type: 'string',
+      arg: 'FILE',
+      help: "also write the sensor's metrics over packet time as OpenMetrics to FILE, for promtool tsdb create-blocks-from openmetrics",
+      more: 'Same metric names, labels and meanings as the sensor\'s /metrics (README "Metrics"), one sample per series every --openmetrics-step seconds of packet time while packets flow, and one at the end.',
+      complete: 'file',
+      ifEmpty: 'name a file',
+    },
+    {
+      name: 'openmetrics-step',
+      type: 'string',
+      arg: 'SECONDS',
+      default: '60',
+      help: 'seconds of packet time between the samples of --openmetrics (default 60)',
+    },
   ],
   examples: [
     ['kasmon replay capture.pcap', 'the per-client report as a table'],
+    ['kasmon replay -j 4 --format html week/*.pcap.gz > report.html', 'a week of captures, four at a time, as one HTML page'],
+    ['kasmon replay --openmetrics backfill.om capture.pcap && promtool tsdb create-blocks-from openmetrics backfill.om data/', 'backfill a replay into Prometheus'],
     ['kasmon replay --format json --alerts alerts.ndjson a.pcap b.pcapng.gz', 'JSON report, alert events to a file'],
     ["tcpdump -i eth0 -U -w - 'port 53 or tcp or udp port 443' | kasmon replay -", 'live, from a pipe; Ctrl-C prints the report'],
   ],
@@ -148,8 +176,43 @@ export const NAMES = {
   options: [
     { ...config, help: 'a YAML file laid over config/default.yaml (names reads only dns.ports from it)' },
     { name: 'stats', type: 'boolean', help: 'print decode issues and the reasons names were not recovered to stderr' },
+    {
+      name: 'matched',
+      type: 'boolean',
+      help: 'print what analysis needs, for kasmon analyze: names a rule may match, connections that showed no name, and per input a summary',
+      more: 'The interchange for analysing captures across machines: run kasmon names --matched on each shard (GNU parallel, a Kubernetes Job, Slurm) and kasmon analyze on the outputs, in the order the captures would have been given to replay; the report and alerts are the same as replaying them in one place. Observations are decoded as replay decodes them (each input on its own); one judged at network time because its packet\'s stamp was out of step carries "judged"; connections without a name have kind ip_connection and "conn"; each input ends with a line of kind input_summary (its read result and decode totals).',
+    },
   ],
-  examples: [['kasmon names capture.pcap | jq -r .name | sort | uniq -c', 'count the names in a capture']],
+  examples: [
+    ['kasmon names capture.pcap | jq -r .name | sort | uniq -c', 'count the names in a capture'],
+    ['parallel kasmon names --matched {} ">" {.}.obs.ndjson ::: day*.pcap && kasmon analyze day*.obs.ndjson', 'shard a replay, then analyse the shards'],
+  ],
+} as const satisfies CommandSpec;
+
+export const ANALYZE = {
+  name: 'analyze',
+  args: '<observations.ndjson...|->',
+  summary: 'analyse observation files from kasmon names --matched and print the per-client report',
+  description: [
+    'Reads the output of kasmon names --matched (one file per shard, or standard input) in the order given, and reports and alerts exactly as kasmon replay would have on the captures those files came from. Options as for replay.',
+  ],
+  positionals: { min: 1, complete: 'file', missing: 'analyze needs at least one observation file from kasmon names --matched (or - for stdin)' },
+  options: [
+    config,
+    {
+      name: 'format',
+      type: 'string',
+      arg: 'FORMAT',
+      choices: ['table', 'json', 'csv', 'html'],
+      default: 'table',
+      help: 'report format: table, json, csv or html',
+    },
+    { name: 'alerts', type: 'string', arg: 'FILE|-', help: 'write ECS alert events (NDJSON) to FILE, or to stdout with - (the report then goes to stderr)', complete: 'file', ifEmpty: 'name a file, or - for stdout' },
+    { name: 'cutoff', type: 'string', arg: 'TIMESTAMP', help: 'override the cutoff: ISO 8601 with a zone', ifEmpty: "give a time like 2024-09-29T04:00:00Z, or leave --cutoff out to use the config's" },
+    { name: 'observer', type: 'string', arg: 'NAME', help: "sensor name in alerts and the report (default: the config's, else the host name)", ifEmpty: "give a sensor name, or leave --observer out" },
+    { name: 'fail-on-alert', type: 'boolean', help: 'exit 4 when any client contacted Kaspersky at or after the cutoff' },
+  ],
+  examples: [['kasmon analyze --format html shard1.obs.ndjson shard2.obs.ndjson > report.html', 'one report from two shards']],
 } as const satisfies CommandSpec;
 
 export const CHECK_CONFIG = {
@@ -264,7 +327,7 @@ export const COMPLETION = {
 } as const satisfies CommandSpec;
 
 /** Every command, in the order help lists them. */
-export const COMMANDS = [REPLAY, NAMES, MONITOR, CHECK_CONFIG, COMPLETION] as const;
+export const COMMANDS = [REPLAY, NAMES, ANALYZE, MONITOR, CHECK_CONFIG, COMPLETION] as const;
 export type CommandName = (typeof COMMANDS)[number]['name'];
 
 /** Options of `kasmon` itself (before a command). */

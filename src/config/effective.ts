@@ -19,7 +19,7 @@
 import { CATEGORIES } from '../analyze/rules.js';
 import type { CompiledRule } from '../analyze/rules.js';
 import type { ConfigBody } from './load.js';
-import { alerts, capture, dns, limits, monitor, observer, resolvers, appliances, time } from './schema.js';
+import { alerts, appliances, attribution, capture, dns, limits, monitor, observer, resolvers, sinks, time, updatePaths } from './schema.js';
 import type { Config } from './schema.js';
 import { humanSize, type WriteHint } from './yaml-reader.js';
 
@@ -59,7 +59,11 @@ const SECTIONS: { readonly [K in keyof ConfigBody]: readonly [key: string, write
   time: ['time', (c) => write(time, c.time, 'time')],
   monitor: ['monitor', (c) => write(monitor, c.monitor, 'monitor')],
   capture: ['capture', (c) => write(capture, c.capture, 'capture')],
+  sinks: ['sinks', (c) => write(sinks, c.sinks, 'sinks')],
   dns: ['dns', (c) => write(dns, c.dns, 'dns')],
+  attribution: ['attribution', (c) => write(attribution, c.attribution, 'attribution')],
+  updatePaths: ['update_paths', (c) => write(updatePaths, c.updatePaths, 'update_paths')],
+  milestones: ['milestones', (c) => c.milestones.map((m) => ({ at: m.at.iso, label: m.label, sources: [...m.sources] }))],
   publicDnsFallback: ['public_dns_fallback', (c) => write(resolvers, c.publicDnsFallback, 'public_dns_fallback')],
   appliances: ['appliances', (c) => write(appliances, c.appliances, 'appliances')],
   endpoints: ['endpoints', () => null], // written by effectiveDocument (it depends on `extends`)

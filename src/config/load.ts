@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KasmonError } from '../errors.js';
-import { alerts, appliances, capture, cutoff, dns, EXTENDS, limits, monitor, observer, readEndpoints, resolvers, sinks, time } from './schema.js';
+import { alerts, appliances, attribution, capture, cutoff, dns, EXTENDS, limits, milestones, monitor, observer, readEndpoints, resolvers, sinks, time, updatePaths } from './schema.js';
 import type { Config } from './schema.js';
 import type * as Yaml from 'yaml';
 import { parseSubset } from './fast-yaml.js';
@@ -115,6 +115,9 @@ const TOP_KEYS = [
   'dns',
   'public_dns_fallback',
   'appliances',
+  'attribution',
+  'update_paths',
+  'milestones',
   'endpoints',
 ] as const;
 
@@ -206,6 +209,9 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
   const cfgDns = section('dns', dns, b?.dns);
   const cfgResolvers = section('public_dns_fallback', resolvers, b?.publicDnsFallback);
   const cfgAppliances = section('appliances', appliances, b?.appliances);
+  const cfgAttribution = section('attribution', attribution, b?.attribution);
+  const cfgUpdatePaths = section('update_paths', updatePaths, b?.updatePaths);
+  const cfgMilestones = section('milestones', milestones, b?.milestones);
   const own = top.has('endpoints') ? readEndpoints(ctx, top.get('endpoints')?.value) : [];
   if (b === undefined && !top.has('endpoints')) ctx.at(root, 'endpoints', 'missing; add "endpoints:"');
   if (b !== undefined && ext === 'none' && own?.length === 0) {
@@ -226,6 +232,9 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     cfgDns === undefined ||
     cfgResolvers === undefined ||
     cfgAppliances === undefined ||
+    cfgAttribution === undefined ||
+    cfgUpdatePaths === undefined ||
+    cfgMilestones === undefined ||
     own === undefined
   ) {
     throw ctx.error();
@@ -245,6 +254,9 @@ export function parseConfigBody(text: string, fileName: string, base: Config | n
     dns: cfgDns,
     publicDnsFallback: cfgResolvers,
     appliances: cfgAppliances,
+    attribution: cfgAttribution,
+    updatePaths: cfgUpdatePaths,
+    milestones: cfgMilestones,
     endpoints,
   };
 }
@@ -265,6 +277,9 @@ function finish(body: ConfigBody, files: readonly string[]): Config {
     dns: body.dns,
     publicDnsFallback: body.publicDnsFallback,
     appliances: body.appliances,
+    attribution: body.attribution,
+    updatePaths: body.updatePaths,
+    milestones: body.milestones,
     endpoints: body.endpoints,
   });
 }

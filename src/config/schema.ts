@@ -4,6 +4,8 @@
  * snake_case; the Config type is camelCase. How files are found, layered and frozen is
  * load.ts; how YAML nodes are read is yaml-reader.ts.
  */
+import { parseCidr, type KasperskyNetwork } from '../analyze/attribution.js';
+import type { UpdatePath } from '../analyze/findings.js';
 import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from '../analyze/rules.js';
 import type { Category, CompiledPattern, CompiledRule, Confidence, Severity } from '../analyze/rules.js';
 import { patternsFile } from './patterns-file.js';
@@ -59,6 +61,8 @@ export interface MemoryConfig {
   readonly ipFragments: number;
   /** QUIC connections whose ClientHello is being reassembled (keys and CRYPTO bytes). @default 16MiB */
   readonly quic: number;
+  /** The DNS-answer cache: addresses and CNAME targets of Kaspersky names (analyze/attribution.ts). @default 16MiB */
+  readonly dnsAnswers: number;
 }
 
 /** The live sensor (`kasmon monitor`). */
@@ -163,6 +167,33 @@ export interface DnsConfig {
    * resolvers on 5300 or 8053, ...), as tshark does. @default true
    */
   readonly heuristic: boolean;
+  /**
+   * The organisation's own resolvers. When set, a query for a Kaspersky name sent to any other
+   * address is reported per client as a resolver bypass (a finding); queries the internal
+   * resolvers send upstream are not. Empty: not checked. @default []
+   */
+  readonly internalResolvers: readonly string[];
+}
+
+/** Attribution of connections that show no name (analyze/attribution.ts). */
+export interface AttributionConfig {
+  /** The longest a DNS answer is remembered, whatever its TTL says. @default 86400 */
+  readonly maxTtlSeconds: number;
+  /**
+   * Kaspersky address ranges, each with its source: a connection without a name to one of them
+   * (and to no address a DNS answer gave) counts with evidence `kaspersky_network`, confidence
+   * C. Empty by default: ENDPOINTS.md's ranges are third-party and change. @default []
+   */
+  readonly kasperskyNetworks: readonly KasperskyNetwork[];
+}
+
+/** A date of the ban, marked on the HTML report's timeline. */
+export interface Milestone {
+  /** The instant, as the cutoff is written. */
+  readonly at: Cutoff;
+  readonly label: string;
+  /** Where it comes from (source ids listed at the bottom of default.yaml, or URLs). */
+  readonly sources: readonly string[];
 }
 
 /** A public resolver Kaspersky products query directly when the system DNS fails (ENDPOINTS.md §Public DNS fallback). */
@@ -200,6 +231,11 @@ export interface Config {
   readonly publicDnsFallback: readonly PublicResolver[];
   /** Known appliances, matched by source address. @default [] */
   readonly appliances: readonly Appliance[];
+  readonly attribution: AttributionConfig;
+  /** Request paths that are signature or update pulls, each with its source (analyze/findings.ts). */
+  readonly updatePaths: readonly UpdatePath[];
+  /** Dates of the ban besides the cutoff, for the report's timeline. */
+  readonly milestones: readonly Milestone[];
   /** Endpoint rules in precedence order for ties (later wins): default rules, then the user's. */
   readonly endpoints: readonly CompiledRule[];
 }
@@ -235,6 +271,7 @@ const memory = object<MemoryConfig>({
   tcp_flows: ['tcpFlows', size(1 * MiB, 64 * 1024 * MiB)],
   ip_fragments: ['ipFragments', size(1 * MiB, 64 * 1024 * MiB)],
   quic: ['quic', size(1 * MiB, 64 * 1024 * MiB)],
+  dns_answers: ['dnsAnswers', size(1 * MiB, 64 * 1024 * MiB)],
 });
 export const limits = object<LimitsConfig>({
   max_clients: ['maxClients', int(1, MAX_TABLE)],
@@ -341,6 +378,7 @@ const uniquePorts: Reader<readonly number[]> = (ctx, v, path) => {
 export const dns = object<DnsConfig>({
   ports: ['ports', uniquePorts],
   heuristic: ['heuristic', bool],
+  internal_resolvers: ['internalResolvers', list(ip)],
 });
 const resolverItem = object<PublicResolver>({
   address: ['address', ip],
@@ -348,6 +386,40 @@ const resolverItem = object<PublicResolver>({
   evidence: ['evidence', oneOf(['strong', 'weak'] as const)],
 });
 const applianceItem = object<Appliance>({ address: ['address', ip], name: ['name', str] });
+const cidr: Reader<string> = (ctx, v, path) => {
+  const s = str(ctx, v, path);
+  if (s === undefined) return undefined;
+  const c = parseCidr(s.trim());
+  if (typeof c !== 'string') return s.trim();
+  ctx.at(v, path, `"${s}": ${c}`);
+  return undefined;
+};
+const networkItem = object<KasperskyNetwork>({
+  cidr: ['cidr', cidr],
+  source: ['source', str],
+  category: ['category', oneOf(CATEGORIES)],
+  severity: ['severity', oneOf(SEVERITIES)],
+});
+export const attribution = object<AttributionConfig>({
+  max_ttl_seconds: ['maxTtlSeconds', int(1, 30 * DAY)],
+  kaspersky_networks: ['kasperskyNetworks', list<KasperskyNetwork>(networkItem)],
+});
+const regex: Reader<string> = (ctx, v, path) => {
+  const s = str(ctx, v, path);
+  if (s === undefined) return undefined;
+  try {
+    new RegExp(s, 'i');
+    return s;
+  } catch (e) {
+    ctx.at(v, path, `"${s}" is not a regular expression: ${(e as Error).message}`);
+    return undefined;
+  }
+};
+const updatePathItem = object<UpdatePath>({ pattern: ['pattern', regex], meaning: ['meaning', str], sources: ['sources', list(str, 1)] });
+export const updatePaths = list<UpdatePath>(updatePathItem);
+const milestoneItem = object<Milestone>({ at: ['at', cutoff], label: ['label', str], sources: ['sources', list(str, 1)] });
+export const milestones = list<Milestone>(milestoneItem);
+
 export const resolvers = list<PublicResolver>(resolverItem);
 export const appliances = list<Appliance>(applianceItem);
 

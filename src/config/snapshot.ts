@@ -29,6 +29,9 @@ const BODY_KEYS: Record<keyof ConfigBody, true> = {
   dns: true,
   publicDnsFallback: true,
   appliances: true,
+  attribution: true,
+  updatePaths: true,
+  milestones: true,
   endpoints: true,
 };
 

@@ -86,6 +86,7 @@ export async function restoreCheckpoint(dir: string, engine: Engine, wallNowMs =
     throw e;
   }
   let first = true;
+  let version = RECORD_VERSION;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (line.trim() === '') continue;
     let v: unknown;
@@ -98,11 +99,12 @@ export async function restoreCheckpoint(dir: string, engine: Engine, wallNowMs =
     if (first) {
       first = false;
       const h = v as Partial<CheckpointHeader>;
-      if (h.kasmon_checkpoint !== RECORD_VERSION) throw new Error(`${path}: not a kasmon checkpoint of version ${RECORD_VERSION} (move it away to start afresh)`);
+      if (h.kasmon_checkpoint !== RECORD_VERSION && h.kasmon_checkpoint !== 1) throw new Error(`${path}: not a kasmon checkpoint of version 1 or ${RECORD_VERSION} (move it away to start afresh)`);
+      version = h.kasmon_checkpoint;
       res.writtenAt = h.written_at;
       continue;
     }
-    const c = fromRecord(v, wallNowMs, engine.ageMicros);
+    const c = fromRecord(v, wallNowMs, engine.ageMicros, version);
     if (c === undefined) res.skipped++;
     else {
       a.clients.restore(c);

@@ -5,9 +5,10 @@ import { Decoder, type DecoderLimits } from '../capture/decoder.js';
 import { defineIssue } from '../capture/issues.js';
 import type { Observation } from '../capture/observation.js';
 import type { RawFrame } from '../capture/read/frame.js';
-import { fromMicros } from '../common/time.js';
+import { fromMicros, type PacketTime } from '../common/time.js';
 import type { Config } from '../config/load.js';
 import { NetworkClock, Tick } from './clock.js';
+import { totalsOf, type DecodeTotals } from './decode-totals.js';
 import type { Policy } from './policy.js';
 
 /**
@@ -41,8 +42,13 @@ const SWEEP_EVERY_MICROS = 1_000_000;
 const RELEASE_HELD_AFTER_MS = 1000;
 
 export interface EngineOptions {
-  /** `analyze`: match, track clients, decide alerts (replay, monitor). `names`: only decode and hand every observation on. */
-  mode: 'analyze' | 'names';
+  /**
+   * `analyze`: match, track clients, decide alerts (replay, monitor). `names`: only decode and
+   * hand every observation on. `decode`: decode with analysis's name filter and hand each
+   * observation on with the time it is judged at (`onJudged`), for an analyzer elsewhere (a
+   * replay worker, `names --matched`).
+   */
+  mode: 'analyze' | 'names' | 'decode';
   /** `packet`: ageing follows the capture's clock. `wall`: ageing follows `tick(wallMs)`. */
   ageing: 'packet' | 'wall';
   limits: EngineLimits;
@@ -50,11 +56,25 @@ export interface EngineOptions {
   onObservation?: (o: Observation) => void;
   /** `analyze` mode: every alert raised. Must not throw (errors are counted). */
   onAlert?: (a: AlertDecision, client: ClientState) => void;
+  /** `analyze` mode: an analyzer to feed instead of one of its own (a replay shares one across its inputs). */
+  analyzer?: Analyzer;
+  /** Where exceptions are counted (a replay shares one across its inputs' engines). */
+  errors?: EngineErrors;
+  /** `decode` mode: every observation a rule may want (or that carried no name), with the time it is judged at. */
+  onJudged?: (o: Observation, at: number, time: PacketTime) => void;
+  /**
+   * Called when network time crosses a multiple of `seconds` (before the frame that crossed it
+   * is read; once per crossing, gaps skipped) and at `finish` (backfill: export/backfill.ts).
+   */
+  step?: { readonly seconds: number; onStep(tSec: number): void };
 }
 
 export interface EngineLimits extends DecoderLimits {
   readonly clientBytes: number;
   readonly maxClients: number;
+  /** The DNS-answer cache (attribution): bytes, and the longest an answer is kept. */
+  readonly dnsAnswerBytes: number;
+  readonly dnsMaxTtlSeconds: number;
   /** Clients with no contact for this long (ageing time) leave the tables (`wall` mode only; 0 = never). */
   readonly clientIdleMicros: number;
   readonly maxSkewMicros: number;
@@ -70,6 +90,8 @@ export function engineLimits(config: Config): EngineLimits {
     quicBytes: l.memory.quic,
     clientBytes: l.memory.clients,
     maxClients: l.maxClients,
+    dnsAnswerBytes: l.memory.dnsAnswers,
+    dnsMaxTtlSeconds: config.attribution.maxTtlSeconds,
     clientIdleMicros: 0,
     maxSkewMicros: config.time.maxSkewSeconds * 1_000_000,
   };
@@ -88,11 +110,32 @@ export class EngineErrors {
   }
 }
 
+/**
+ * An analyzer fed by several engines in turn (a replay's inputs, decoded one by one or in
+ * workers): alerts go to `onAlert` under the same guard an engine keeps (errors counted in
+ * `errors`).
+ */
+export function sharedAnalyzer(policy: Policy, limits: EngineLimits, errors: EngineErrors, onAlert?: (a: AlertDecision, c: ClientState) => void): Analyzer {
+  return new Analyzer(
+    policy,
+    { bytes: limits.clientBytes, maxClients: limits.maxClients, dnsAnswers: { bytes: limits.dnsAnswerBytes, maxTtlSeconds: limits.dnsMaxTtlSeconds } },
+    {
+      onAlert: (a, c) => {
+        try {
+          onAlert?.(a, c);
+        } catch (e) {
+          errors.record('output', e);
+        }
+      },
+    },
+  );
+}
+
 export class Engine {
   readonly clock: NetworkClock;
   readonly decoder: Decoder;
   readonly analyzer: Analyzer | undefined;
-  readonly errors = new EngineErrors();
+  readonly errors: EngineErrors;
   private policyNow: Policy;
   /** Observations of the held frame, judged once the next frame decides (see clock.ts). */
   private held: Observation[] = [];
@@ -103,12 +146,16 @@ export class Engine {
   private lastFrameWallMs = 0;
   private framesAtTick = 0;
   private readonly wallStartMs: number | undefined;
+  /** Next step boundary in network time (µs); +Infinity without a step hook (one comparison per frame). */
+  private nextStep = Number.POSITIVE_INFINITY;
+  private readonly stepMicros: number;
 
   constructor(
     policy: Policy,
     private readonly opts: EngineOptions,
   ) {
     this.policyNow = policy;
+    this.errors = opts.errors ?? new EngineErrors();
     const l = opts.limits;
     this.clock = new NetworkClock(l.maxSkewMicros);
     const analyze = opts.mode === 'analyze';
@@ -117,12 +164,20 @@ export class Engine {
       dnsHeuristic: policy.dnsHeuristic,
       limits: l,
       // `names` prints every name; analysis builds observations only for names a rule matches.
-      nameFilter: analyze ? policy.nameFilter : undefined,
+      nameFilter: opts.mode !== 'names' ? policy.nameFilter : undefined,
     });
-    this.analyzer = analyze
-      ? new Analyzer(policy, { bytes: l.clientBytes, maxClients: l.maxClients }, { onAlert: (a, c) => this.alert(a, c) })
-      : undefined;
+    this.analyzer = !analyze
+      ? undefined
+      : opts.analyzer !== undefined
+        ? opts.analyzer
+        : new Analyzer(
+          policy,
+          { bytes: l.clientBytes, maxClients: l.maxClients, dnsAnswers: { bytes: l.dnsAnswerBytes, maxTtlSeconds: l.dnsMaxTtlSeconds } },
+          { onAlert: (a, c) => this.alert(a, c) },
+        );
     if (opts.ageing === 'wall') this.wallStartMs = performance.now();
+    this.stepMicros = (opts.step?.seconds ?? 0) * 1_000_000;
+    if (opts.step !== undefined) this.nextStep = Number.NaN; // set from the first frame
   }
 
   get policy(): Policy {
@@ -138,6 +193,8 @@ export class Engine {
   ingest(f: RawFrame): void {
     const t = f.time;
     const r = this.clock.observe(t.sec, t.nsec);
+    // A step boundary crossed: sampled before the held frame (judged now) and this one count.
+    if (!(this.clock.now < this.nextStep)) this.crossStep();
     if (r !== 0) {
       if ((r & (Tick.HeldWasSpike | Tick.HeldWasStep)) !== 0) this.judgeHeld((r & Tick.HeldWasSpike) !== 0);
       this.holding = (r & Tick.Held) !== 0;
@@ -197,6 +254,34 @@ export class Engine {
     if (this.clock.release()) this.judgeHeld(false);
     this.holding = false;
     this.decoder.finish();
+    const step = this.opts.step;
+    if (step !== undefined && Number.isFinite(this.clock.now)) {
+      const end = Math.ceil(this.clock.now / this.stepMicros) * this.stepMicros;
+      this.guard(() => step.onStep(end / 1_000_000));
+    }
+  }
+
+  /** Network time reached the next step boundary: one sample there, the next boundary after now. */
+  private crossStep(): void {
+    const now = this.clock.now;
+    if (this.opts.step === undefined || !Number.isFinite(now)) return;
+    const first = Number.isNaN(this.nextStep);
+    const boundary = first ? Math.ceil(now / this.stepMicros) * this.stepMicros : this.nextStep;
+    if (!first || boundary === now) this.guard(() => this.opts.step!.onStep(boundary / 1_000_000));
+    this.nextStep = Math.floor(now / this.stepMicros) * this.stepMicros + this.stepMicros;
+  }
+
+  private guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.errors.record('output', e);
+    }
+  }
+
+  /** The decoder's and the clock's counters now, as plain data (reports add these up over inputs). */
+  totals(): DecodeTotals {
+    return totalsOf(this.decoder, this.clock);
   }
 
   /** Ageing time now (µs). */
@@ -207,7 +292,7 @@ export class Engine {
   // ─── observations ────────────────────────────────────────────────────────────────────
 
   private observe(o: Observation): void {
-    if (this.analyzer === undefined) {
+    if (this.opts.mode === 'names') {
       try {
         this.opts.onObservation?.(o);
       } catch (e) {
@@ -234,7 +319,9 @@ export class Engine {
 
   private judge(o: Observation, at: number, own: Observation | undefined): void {
     try {
-      this.analyzer!.onObservation(o, at, own !== undefined ? own.time : fromMicros(at), this.age);
+      const time = own !== undefined ? own.time : fromMicros(at);
+      if (this.analyzer === undefined) this.opts.onJudged?.(o, at, time);
+      else this.analyzer.onObservation(o, at, time, this.age);
     } catch (e) {
       this.errors.record('analysis', e);
     }

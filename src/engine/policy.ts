@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { KasperskyNetworks } from '../analyze/attribution.js';
+import { UpdatePaths } from '../analyze/findings.js';
 import { Matcher } from '../analyze/hostnames.js';
 import type { AnalysisPolicy } from '../analyze/policy.js';
 import { NameFilter } from '../capture/app/name-filter.js';
@@ -42,6 +44,9 @@ export function policyFrom(config: Config): Policy {
     minAlertSeverity: config.alerts.minSeverity,
     publicDnsFallback: new Set(config.publicDnsFallback.map((r) => r.address)),
     appliances: new Set(config.appliances.map((a) => a.address)),
+    internalResolvers: new Set(config.dns.internalResolvers),
+    updatePaths: new UpdatePaths(config.updatePaths),
+    kasperskyNetworks: new KasperskyNetworks(config.attribution.kasperskyNetworks),
   });
 }
 

@@ -32,10 +32,16 @@ export const clientSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { name: str, category: str, rule: str, before: int, after: int, destinations: strings, addresses: strings },
+        properties: { name: str, category: str, rule: str, before: int, after: int, evidence: strings, destinations: strings, addresses: strings },
       },
     },
     evidence: strings,
+    findings: {
+      type: 'array',
+      items: { type: 'object', properties: { finding: str, severity: str, before: int, after: int, first_after: strOrNull, last_after: strOrNull } },
+    },
+    update_paths: strings,
+    resolver_bypass: strings,
     ja4: strings,
     public_dns_fallback: strings,
     ech_seen: bool,

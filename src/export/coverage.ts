@@ -1,6 +1,6 @@
-import type { Decoder } from '../capture/decoder.js';
 import { QUIC_UNSUPPORTED_VERSIONS } from '../capture/app/quic.js';
 import { NAME_SNAPLEN } from '../capture/unrecovered.js';
+import { issueCount, type DecodeTotals } from '../engine/decode-totals.js';
 import { linktypeName } from '../capture/read/linktypes.js';
 
 /**
@@ -31,25 +31,29 @@ function linkLabel(n: number): string {
   return `link type ${n}${name !== undefined ? ` (${name})` : ''}`;
 }
 
-export function coverageOf(d: Decoder): CoverageReport {
+export function coverageOf(d: DecodeTotals): CoverageReport {
   const c = d.coverage;
-  const read = d.stats.frames;
+  const read = d.frames;
   const notDecoded: CoverageReport['not_decoded'] = [];
-  for (const [lt, frames] of [...c.unsupportedLinktypes].sort((a, b) => b[1] - a[1])) {
+  // Most frames first; ties in a fixed order (link type, key), whatever order inputs were read in.
+  const linktypes = Object.entries(c.unsupportedLinktypes).map(([lt, n]) => [Number(lt), n] as const);
+  for (const [lt, frames] of linktypes.sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
     notDecoded.push({ reason: `unsupported ${linkLabel(lt)}`, frames, linktype: lt, linktype_name: linktypeName(lt) ?? null });
   }
-  for (const [issue, frames] of [...c.undecoded].sort((a, b) => b[1] - a[1])) {
-    if (issue.reason === 'unsupported_linktype') continue; // listed by link type above
-    notDecoded.push({ reason: issue.key, frames, linktype: null, linktype_name: null });
+  let undecodedFrames = 0;
+  for (const [key, r] of Object.entries(c.undecoded).sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    undecodedFrames += r.count;
+    if (r.reason === 'unsupported_linktype') continue; // listed by link type above
+    notDecoded.push({ reason: key, frames: r.count, linktype: null, linktype_name: null });
   }
-  const decoded = read - c.undecodedFrames;
+  const decoded = read - undecodedFrames;
   return {
     frames_read: read,
     frames_decoded: decoded,
     ratio: read === 0 ? 1 : Math.round((decoded / read) * 10_000) / 10_000,
     not_decoded: notDecoded,
     cut_by_snaplen: { frames: c.cutFrames, snaplen: c.cutFrames > 0 ? c.snaplen : null },
-    quic_packets: { known_version: c.quicKnown, unknown_version: QUIC_UNSUPPORTED_VERSIONS.reduce((n, i) => n + d.issues.get(i), 0) },
+    quic_packets: { known_version: c.quicKnown, unknown_version: QUIC_UNSUPPORTED_VERSIONS.reduce((n, i) => n + issueCount(d, i.key), 0) },
   };
 }
 
@@ -59,7 +63,7 @@ export function nothingDecoded(c: CoverageReport): boolean {
 }
 
 /** The summary's first lines: each large part of the input that could not be read, in words. */
-export function coverageWarnings(c: CoverageReport, d: Decoder): string[] {
+export function coverageWarnings(c: CoverageReport, d: DecodeTotals): string[] {
   const out: string[] = [];
   const read = c.frames_read;
   if (nothingDecoded(c)) out.push(`Not one of the ${read} frames could be decoded: nothing was analysed, and no finding here means anything.`);
@@ -76,7 +80,7 @@ export function coverageWarnings(c: CoverageReport, d: Decoder): string[] {
   }
   const cut = c.cut_by_snaplen;
   if (large(cut.frames, read)) {
-    const lost = d.issues.get(NAME_SNAPLEN);
+    const lost = issueCount(d, NAME_SNAPLEN.key);
     out.push(
       `${cut.frames} of ${read} frames (${pct(cut.frames, read)}) were cut by the snap length (${cut.snaplen ?? 0} bytes kept): names past the cut are lost (${lost} counted under name/capture_truncated); capture with tcpdump -s 0.`,
     );

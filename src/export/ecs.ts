@@ -11,9 +11,14 @@ export interface AlertEventContext {
   cutoffIso: string;
 }
 
-const SEVERITY_SCORE = { high: 73, medium: 47, low: 21, info: 1 } as const;
+const SEVERITY_SCORE = { critical: 99, high: 73, medium: 47, low: 21, info: 1 } as const;
 
-const PROTOCOL = { dns_query: 'dns', dns_answer: 'dns', tls_sni: 'tls', http_host: 'http', quic_sni: 'quic' } as const;
+const PROTOCOL = { dns_query: 'dns', dns_answer: 'dns', tls_sni: 'tls', http_host: 'http', quic_sni: 'quic', ip_connection: undefined } as const;
+
+const ACTION = {
+  signature_update: 'kaspersky-signature-update-after-cutoff',
+  resolver_bypass: 'kaspersky-dns-resolver-bypass-after-cutoff',
+} as const;
 
 export function alertEvent(a: AlertDecision, c: ClientState, ctx: AlertEventContext): Record<string, unknown> {
   const o = a.obs;
@@ -23,15 +28,15 @@ export function alertEvent(a: AlertDecision, c: ClientState, ctx: AlertEventCont
       kind: 'alert',
       category: ['network'],
       type: ['connection'],
-      action: 'kaspersky-contact-after-cutoff',
+      action: a.finding !== undefined ? ACTION[a.finding] : 'kaspersky-contact-after-cutoff',
       dataset: 'kasmon.alert',
       module: 'kasmon',
       severity: SEVERITY_SCORE[a.severity],
-      reason: `${a.client} contacted a Kaspersky ${a.category} endpoint (${o.name}) after the cutoff ${ctx.cutoffIso}`,
+      reason: reason(a, ctx),
     },
     source: { ip: a.client },
-    destination: { ip: o.kind === 'dns_answer' ? o.src : o.dst, port: o.kind === 'dns_answer' ? o.sport : o.dport, domain: o.name },
-    network: { transport: o.transport, protocol: PROTOCOL[o.kind], ...(o.vlan !== undefined ? { vlan: { id: String(o.vlan) } } : {}) },
+    destination: { ip: o.kind === 'dns_answer' ? o.src : o.dst, port: o.kind === 'dns_answer' ? o.sport : o.dport, domain: a.name },
+    network: { transport: o.transport, ...protocol(o), ...(o.vlan !== undefined ? { vlan: { id: String(o.vlan) } } : {}) },
     rule: { name: a.match.id, ruleset: 'kasmon-endpoints', category: a.category, description: a.match.pattern },
     observer: { name: ctx.observerName, type: 'sensor', product: 'kasmon' },
     kasmon: {
@@ -39,7 +44,9 @@ export function alertEvent(a: AlertDecision, c: ClientState, ctx: AlertEventCont
       severity: a.severity,
       confidence: a.match.confidence,
       phase: 'after',
-      evidence: o.kind,
+      evidence: a.evidence,
+      ...(a.finding !== undefined ? { finding: a.finding } : {}),
+      ...(o.kind === 'ip_connection' ? { connection_without_name: o.conn ?? 'unknown' } : {}),
       count_after: a.countAfter,
       suppressed: a.suppressed,
       sequence: a.sequence,
@@ -47,6 +54,7 @@ export function alertEvent(a: AlertDecision, c: ClientState, ctx: AlertEventCont
       frame: o.frame,
       ...(o.source !== undefined ? { source_file: o.source } : {}),
       ...(c.publicDnsFallback.length > 0 ? { public_dns_fallback: [...c.publicDnsFallback] } : {}),
+      ...(c.resolverBypass.length > 0 ? { resolver_bypass: [...c.resolverBypass] } : {}),
       ...(a.at !== o.tsMicros ? { judged_at: isoTime(a.time), time_out_of_step: true } : {}),
     },
   };
@@ -58,8 +66,23 @@ export function alertEvent(a: AlertDecision, c: ClientState, ctx: AlertEventCont
     const client: Record<string, unknown> = { server_name: o.name };
     if (o.ja4 !== undefined) client['ja4'] = o.ja4;
     ev['tls'] = { client };
-  } else {
-    ev['url'] = { domain: o.name, ...(o.http_path !== undefined ? { path: o.http_path } : {}) };
+  } else if (o.kind === 'http_host' || o.http_path !== undefined) {
+    ev['url'] = { domain: a.name, ...(o.http_path !== undefined ? { path: o.http_path } : {}) };
   }
   return ev;
+}
+
+function protocol(o: AlertDecision['obs']): { protocol?: string } {
+  if (o.kind !== 'ip_connection') return { protocol: PROTOCOL[o.kind] };
+  if (o.conn === 'ip_literal') return { protocol: 'http' };
+  if (o.conn === 'quic_undecryptable') return { protocol: 'quic' };
+  if (o.conn === 'no_sni' || o.conn === 'ech') return { protocol: 'tls' };
+  return {};
+}
+
+function reason(a: AlertDecision, ctx: AlertEventContext): string {
+  const via = a.evidence === 'resolved_ip' ? ` (a connection to ${a.obs.dst}, an address DNS gave for it)` : a.evidence === 'kaspersky_network' ? ` (a connection into the Kaspersky range ${a.match.pattern})` : '';
+  if (a.finding === 'signature_update') return `${a.client} fetched Kaspersky signature updates (${a.name}${a.obs.http_path ?? ''})${via} after the cutoff ${ctx.cutoffIso}`;
+  if (a.finding === 'resolver_bypass') return `${a.client} asked ${a.obs.dst}, not an internal resolver, for the Kaspersky name ${a.name} after the cutoff ${ctx.cutoffIso}`;
+  return `${a.client} contacted a Kaspersky ${a.category} endpoint (${a.name})${via} after the cutoff ${ctx.cutoffIso}`;
 }

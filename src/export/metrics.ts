@@ -94,7 +94,7 @@ function register(reg: client.Registry<client.RegistryContentType>, src: Metrics
   counter('kasmon_alerts_total', 'alerts raised', ['category', 'severity'], (add) => {
     const counts = e().analyzer?.alertCounts ?? [];
     counts.forEach((n, i) => {
-      if (n > 0) add(n, { category: CATEGORIES[Math.floor(i / 4)]!, severity: SEVERITIES[i % 4]! });
+      if (n > 0) add(n, { category: CATEGORIES[Math.floor(i / SEVERITIES.length)]!, severity: SEVERITIES[i % SEVERITIES.length]! });
     });
   });
   counter('kasmon_alerts_suppressed_total', 'post-cutoff contacts folded into an earlier alert', [], (add) => add(e().analyzer?.alertsSuppressed ?? 0));
@@ -117,15 +117,18 @@ function register(reg: client.Registry<client.RegistryContentType>, src: Metrics
     add(a?.clients.evictions ?? 0, { table: 'clients' });
     add(a?.clients.expired ?? 0, { table: 'clients_idle' });
     add(a?.clients.namesDropped ?? 0, { table: 'client_names' });
+    add(a?.dns.evictions ?? 0, { table: 'dns_answers' });
     for (const [table, n] of Object.entries(e().decoder.evictions())) add(n, { table });
   });
   gauge('kasmon_table_bytes', 'bytes a state table holds', ['table'], (set) => {
     set(e().analyzer?.clients.bytes ?? 0, { table: 'clients' });
+    set(e().analyzer?.dns.bytes ?? 0, { table: 'dns_answers' });
     for (const [table, n] of Object.entries(e().decoder.memory())) set(n, { table });
   });
   gauge('kasmon_table_budget_bytes', "a state table's byte budget (limits.memory)", ['table'], (set) => {
     const m = s.config.limits.memory;
     set(m.clients, { table: 'clients' });
+    set(m.dnsAnswers, { table: 'dns_answers' });
     set(m.tcpFlows, { table: 'tcp_flows' });
     set(m.ipFragments, { table: 'ip_fragments' });
     set(m.quic, { table: 'quic' });

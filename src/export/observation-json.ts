@@ -2,7 +2,7 @@ import type { Observation } from '../capture/observation.js';
 import { isoTime } from '../common/time.js';
 
 /** The observation contract's field order (DESIGN.md), extras after. */
-export function observationJson(o: Observation, withFile: boolean): string {
+export function observationJson(o: Observation, withFile: boolean, matched = false): string {
   const j: Record<string, unknown> = {
     ts: isoTime(o.time),
     frame: o.frame,
@@ -15,7 +15,10 @@ export function observationJson(o: Observation, withFile: boolean): string {
   };
   if (o.rrtype !== undefined) j['rrtype'] = o.rrtype;
   if (o.data !== undefined) j['data'] = o.data;
+  // `names --matched` (the interchange for analyze) also carries what attribution needs.
+  if (matched && o.ttl !== undefined) j['ttl'] = o.ttl;
   j['transport'] = o.transport;
+  if (o.conn !== undefined) j['conn'] = o.conn;
   if (o.qtype !== undefined) j['qtype'] = o.qtype;
   if (o.alpn !== undefined) j['alpn'] = o.alpn;
   if (o.ech) j['ech'] = true;

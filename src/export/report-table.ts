@@ -49,10 +49,18 @@ function* clientRows(states: readonly ClientState[], observer: string): Generato
     const c = clientReport(s, observer);
     yield line(cells(c));
     if (c.first_after_cutoff !== null) yield `    after the cutoff: first ${c.first_after_cutoff}, last ${c.last_after_cutoff ?? c.first_after_cutoff}`;
+    for (const f of c.findings) {
+      const when = f.first_after !== null ? `, first ${f.first_after}, last ${f.last_after ?? f.first_after}` : '';
+      yield `    FINDING ${f.finding} (${f.severity}): before ${f.before}  after ${f.after}${when}`;
+    }
+    if (c.update_paths.length > 0) yield `    update paths: ${c.update_paths.join(' ')}`;
+    if (c.resolver_bypass.length > 0) yield `    asked resolvers other than the internal ones: ${c.resolver_bypass.join(', ')}`;
     for (const n of c.names) {
       const to = n.destinations.length > 0 ? `  -> ${n.destinations.join(' ')}` : '';
       const dns = n.addresses.length > 0 ? `  resolved ${n.addresses.join(' ')}` : '';
-      yield `    ${n.name}  ${n.category}  before ${n.before}  after ${n.after}${to}${dns}`;
+      const via = n.evidence.filter((e) => e === 'resolved_ip' || e === 'kaspersky_network');
+      const attributed = via.length > 0 ? `  [attributed: ${via.join(', ')}]` : '';
+      yield `    ${n.name}  ${n.category}  before ${n.before}  after ${n.after}${to}${dns}${attributed}`;
     }
     if (c.ja4.length > 0) yield `    ja4: ${c.ja4.join(' ')}`;
     if (c.public_dns_fallback.length > 0) yield `    asked public resolvers directly: ${c.public_dns_fallback.join(', ')} (Kaspersky's DNS fallback)`;
@@ -109,6 +117,21 @@ export function* renderTable(r: Report): Generator<string> {
     L.push('');
     L.push('MATCHES');
     L.push(...table([['category', 'kind', 'phase', 'count'], ...r.matches.map((m) => [m.category, m.kind, m.phase, String(m.count)])]));
+  }
+  const found = Object.entries(r.findings).filter(([, v]) => v.before + v.after > 0);
+  if (found.length > 0) {
+    L.push('');
+    L.push('FINDINGS');
+    L.push(...table([['finding', 'before', 'after'], ...found.map(([f, v]) => [f, String(v.before), String(v.after)])]));
+  }
+  const at = r.attribution;
+  const nameless = Object.entries(at.connections_without_name).filter(([, n]) => n > 0);
+  if (nameless.length > 0) {
+    const total = nameless.reduce((n, [, k]) => n + k, 0);
+    L.push('');
+    L.push(
+      `connections without a name: ${total} (${nameless.map(([k, n]) => `${k} ${n}`).join(', ')}); attributed to Kaspersky: ${at.attributed_by_dns} by DNS answers, ${at.attributed_by_network} by configured ranges`,
+    );
   }
   L.push('');
   const unrecovered = r.decode_issues.filter((d) => d.layer === 'name');

@@ -1,11 +1,16 @@
 import type { MatchCount } from '../analyze/analyzer.js';
 import type { ClientState } from '../analyze/clients.js';
+import { evidenceOf } from '../analyze/evidence.js';
+import { FINDING_SEVERITY, FINDINGS } from '../analyze/findings.js';
 import { CATEGORIES } from '../analyze/rules.js';
-import type { ObservationKind } from '../capture/observation.js';
+import { CONNECTION_REASONS, type ConnectionReason, type ObservationKind } from '../capture/observation.js';
 import type { ReadResult } from '../capture/read/source.js';
 import { coverageOf, coverageWarnings, type CoverageReport } from './coverage.js';
 import { isoTime, type PacketTime } from '../common/time.js';
+import type { Analyzer } from '../analyze/analyzer.js';
+import { issueRows, type DecodeTotals } from '../engine/decode-totals.js';
 import type { Engine } from '../engine/engine.js';
+import type { Policy } from '../engine/policy.js';
 
 /** The replay report: per-client findings plus what was read and what could not be decoded. */
 export interface ClientReport {
@@ -23,8 +28,14 @@ export interface ClientReport {
   severity_after_cutoff: string | null;
   categories: Array<{ category: string; before: number; after: number; first_after: string | null; last_after: string | null }>;
   /** Per name: contacts, where the client went for it (`ip:port` of TLS/HTTP/QUIC connections) and what DNS answered for it. */
-  names: Array<{ name: string; category: string; rule: string; before: number; after: number; destinations: string[]; addresses: string[] }>;
+  names: Array<{ name: string; category: string; rule: string; before: number; after: number; evidence: string[]; destinations: string[]; addresses: string[] }>;
   evidence: string[];
+  /** What it did beyond contacting a name (analyze/findings.ts), most severe first. */
+  findings: Array<{ finding: string; severity: string; before: number; after: number; first_after: string | null; last_after: string | null }>;
+  /** Update paths it requested (host + path; the first few). */
+  update_paths: string[];
+  /** Resolvers other than dns.internal_resolvers it asked for Kaspersky names. */
+  resolver_bypass: string[];
   ja4: string[];
   public_dns_fallback: string[];
   ech_seen: boolean;
@@ -53,6 +64,17 @@ export interface ReplayReport {
     alerts_suppressed: number;
   };
   matches: MatchCount[];
+  /** Findings over all clients, by phase. */
+  findings: Record<string, { before: number; after: number }>;
+  /**
+   * Connections that showed no name, by why, and how many were attributed to a Kaspersky name
+   * (through a DNS answer, or a configured Kaspersky range).
+   */
+  attribution: { connections_without_name: Record<ConnectionReason, number>; attributed_by_dns: number; attributed_by_network: number };
+  /** Matches per hour (start, UTC) by category: the HTML report's chart. */
+  timeline: Array<{ hour: string; counts: Record<string, number> }>;
+  /** The cutoff and the other dates of the ban (config `milestones`). */
+  milestones: Array<{ at: string; label: string; sources: string[] }>;
   clients: ClientReport[];
   appliances: ClientReport[];
   /** Flows and messages that could carry a name but did not yield one, by reason. */
@@ -104,17 +126,31 @@ export function clientReport(c: ClientState, observer: string): ClientReport {
         rule: v.rule,
         before: v.before,
         after: v.after,
+        evidence: evidenceOf(v.evidenceBits),
         destinations: v.destinations.sort(byText),
         addresses: [...(v.addresses ?? [])].sort(byText),
       }))
       .sort((a, b) => byText(a.name, b.name)),
     evidence: c.evidence.sort(byText),
+    findings: findingsOf(c),
+    update_paths: [...c.updatePaths],
+    resolver_bypass: [...c.resolverBypass].sort(byText),
     ja4: [...c.ja4].sort(byText),
     public_dns_fallback: [...c.publicDnsFallback].sort(byText),
     ech_seen: c.echSeen,
     appliance: c.appliance,
     alerts: c.alerts,
   };
+}
+
+function findingsOf(c: ClientState): ClientReport['findings'] {
+  const out: ClientReport['findings'] = [];
+  c.findings.forEach((f, i) => {
+    if (f === undefined) return;
+    const finding = FINDINGS[i]!;
+    out.push({ finding, severity: FINDING_SEVERITY[finding], before: f.before, after: f.after, first_after: iso(f.firstAfter), last_after: iso(f.lastAfter) });
+  });
+  return out;
 }
 
 /** Report order: clients with post-cutoff contact first (most severe first), then by contacts after the cutoff, then by address. */
@@ -137,32 +173,53 @@ export interface Report extends Omit<ReplayReport, 'clients' | 'appliances'> {
   readonly applianceStates: readonly ClientState[];
 }
 
-/** The report of what an engine saw, for the inputs it read. */
-export function buildReport(engine: Engine, reads: readonly ReadResult[]): Report {
-  const a = engine.analyzer;
-  const d = engine.decoder;
+/** What a report is made from: the analysis, and the decode totals of every input. */
+export interface ReportSource {
+  readonly policy: Policy;
+  readonly analyzer: Analyzer | undefined;
+  readonly totals: DecodeTotals;
+}
+
+/** An engine as a report source (the sensor, a single stream). */
+export function engineSource(engine: Engine): ReportSource {
+  return { policy: engine.policy, analyzer: engine.analyzer, totals: engine.totals() };
+}
+
+/** The report of what was seen, for the inputs read. */
+export function buildReport(src: ReportSource | Engine, reads: readonly ReadResult[]): Report {
+  const { policy, analyzer: a, totals: d } = 'totals' in src && typeof src.totals !== 'function' ? (src as ReportSource) : engineSource(src as Engine);
   const all = a === undefined ? [] : [...a.clients.clients()];
   const clientStates = all.filter((c) => !c.appliance).sort(byConcern);
   const applianceStates = all.filter((c) => c.appliance).sort(byConcern);
-  const issues = d.issues.rows();
-  const clock = engine.clock;
+  const issues = issueRows(d);
   const coverage = coverageOf(d);
   return {
-    cutoff: engine.policy.config.cutoff.iso,
-    observer: engine.policy.observer,
+    cutoff: policy.config.cutoff.iso,
+    observer: policy.observer,
     warnings: coverageWarnings(coverage, d),
     coverage,
     inputs: reads.map((x) => ({ file: x.input, format: x.format, gzip: x.gzip, frames: x.frames, bytes: x.bytes, damaged: x.damaged ?? null })),
     totals: {
-      frames: d.stats.frames,
-      bytes: d.stats.bytes,
-      observations: { ...d.stats.observations },
+      frames: d.frames,
+      bytes: d.bytes,
+      observations: { ...d.observations },
       matched_clients: clientStates.length,
       clients_after_cutoff: clientStates.filter((c) => c.after > 0).length,
       alerts: a?.alertsRaised ?? 0,
       alerts_suppressed: a?.alertsSuppressed ?? 0,
     },
     matches: a?.matches() ?? [],
+    findings: Object.fromEntries(FINDINGS.map((f, i) => [f, { before: a?.findingCounts[i * 2] ?? 0, after: a?.findingCounts[i * 2 + 1] ?? 0 }])),
+    attribution: {
+      connections_without_name: Object.fromEntries(CONNECTION_REASONS.map((r, i) => [r, a?.connections[i] ?? 0])) as Record<ConnectionReason, number>,
+      attributed_by_dns: a?.attributedByDns ?? 0,
+      attributed_by_network: a?.attributedByNetwork ?? 0,
+    },
+    timeline: (a?.timeline.rows() ?? []).map(([h, counts]) => ({
+      hour: new Date(h * 1000).toISOString().replace('.000Z', 'Z'),
+      counts: Object.fromEntries(counts.flatMap((n, i) => (n > 0 ? [[CATEGORIES[i]!, n]] : []))),
+    })),
+    milestones: milestonesOf(policy),
     clientStates,
     applianceStates,
     names_not_recovered: Object.fromEntries(issues.filter((r) => r.layer === 'name').map((r) => [r.reason, r.count])),
@@ -171,10 +228,22 @@ export function buildReport(engine: Engine, reads: readonly ReadResult[]): Repor
     evictions: {
       clients: a?.clients.evictions ?? 0,
       client_names: a?.clients.namesDropped ?? 0,
-      ...d.evictions(),
+      dns_answers: a?.dns.evictions ?? 0,
+      dns_answers_expired: a?.dns.expired ?? 0,
+      ...d.evictions,
     },
-    clock: { steps_forward: clock.stepsForward, steps_backward: clock.stepsBackward },
+    clock: { steps_forward: d.clock.stepsForward, steps_backward: d.clock.stepsBackward },
   };
+}
+
+/** The cutoff and the configured milestones, in time order. */
+export function milestonesOf(policy: Policy): ReplayReport['milestones'] {
+  const c = policy.config;
+  const all = [
+    { at: c.cutoff.iso, micros: c.cutoff.micros, label: 'Cutoff: no more signature and code updates in the US', sources: ['F1'] },
+    ...c.milestones.map((m) => ({ at: m.at.iso, micros: m.at.micros, label: m.label, sources: [...m.sources] })),
+  ];
+  return all.sort((x, y) => x.micros - y.micros).map(({ at, label, sources }) => ({ at, label, sources }));
 }
 
 /** The whole report as one object (tests, small reports). */

@@ -7,7 +7,8 @@ import type { Sensor } from '../engine/sensor.js';
 import type { RecentAlerts, SinkStatus } from './alert-sinks.js';
 import { alertsQuery, alertsSchema, clientSchema, clientsQuery, clientsSchema, statusSchema } from './api-schemas.js';
 import type { SensorMetrics } from './metrics.js';
-import { byConcern, clientReport } from './report.js';
+import { buildReport, byConcern, clientReport } from './report.js';
+import { renderHtml } from './report-html.js';
 
 /**
  * The sensor's HTTP endpoints (fastify's testing guide: build, never listen here; the command
@@ -50,6 +51,13 @@ export function buildServer(d: ServerDeps): FastifyInstance {
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  // The HTML report of the live state: the same page as `kasmon replay --format html`.
+  app.get('/', async (_req, reply) => {
+    const reads = s.reader?.result !== undefined ? [s.reader.result] : [];
+    const html = [...renderHtml(buildReport(s.engine, reads), `kasmon live sensor (since ${new Date(s.startedAtMs).toISOString()})`)].join('');
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+  });
 
   app.get('/readyz', async (_req, reply) => {
     const r = s.readiness();

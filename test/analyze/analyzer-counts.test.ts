@@ -7,10 +7,12 @@ import { CATEGORIES } from '../../src/analyze/rules.js';
 import type { Observation, ObservationKind } from '../../src/capture/observation.js';
 import { fromMicros } from '../../src/common/time.js';
 import { loadConfig } from '../../src/config/load.js';
+import { policyFrom } from '../../src/engine/policy.js';
 
 const CUT = DEFAULT_CUTOFF_MICROS;
 const S = 1_000_000;
 const policy: AnalysisPolicy = {
+  ...policyFrom(loadConfig()),
   matcher: new Matcher(loadConfig().endpoints),
   cutoffMicros: CUT,
   suppressMicros: 3600 * S,
@@ -19,13 +21,15 @@ const policy: AnalysisPolicy = {
   appliances: new Set(),
 };
 
+const LIMITS = { bytes: 1 << 30, dnsAnswers: { bytes: 16 << 20, maxTtlSeconds: 86_400 } };
+
 function obs(kind: ObservationKind, name: string, at: number, extra: Partial<Observation> = {}): Observation {
   return { kind, name, time: fromMicros(at), tsMicros: at, frame: 1, src: '198.18.0.11', dst: '198.19.0.1', sport: 40_000, dport: 443, transport: 'tcp', ...extra };
 }
 
 describe('match counts (the report and metrics read them)', () => {
   test('by kind, category and phase, in category, kind, phase order; copies, not the live counters', () => {
-    const a = new Analyzer(policy, { bytes: 1 << 30 });
+    const a = new Analyzer(policy, LIMITS);
     a.onObservation(obs('tls_sni', 'ksn-url-geo.kaspersky-labs.com', CUT + S));
     a.onObservation(obs('dns_query', 's01.upd.kaspersky.com', CUT - S));
     a.onObservation(obs('dns_query', 's01.upd.kaspersky.com', CUT + S));
@@ -49,13 +53,13 @@ describe('match counts (the report and metrics read them)', () => {
   });
 
   test('no match, no counts', () => {
-    const a = new Analyzer(policy, { bytes: 1 << 30 });
+    const a = new Analyzer(policy, LIMITS);
     a.onObservation(obs('dns_query', 'example.org', CUT));
     expect([a.matches(), a.clients.size]).toEqual([[], 0]);
   });
 
   test('the latest judged time of a match, per category, whatever the order; NaN for categories never matched', () => {
-    const a = new Analyzer(policy, { bytes: 1 << 30 });
+    const a = new Analyzer(policy, LIMITS);
     a.onObservation(obs('dns_query', 's01.upd.kaspersky.com', CUT + 5 * S));
     a.onObservation(obs('dns_query', 's01.upd.kaspersky.com', CUT + 2 * S));
     a.onObservation(obs('dns_query', 'ksn-url-geo.kaspersky-labs.com', CUT - S));
@@ -68,7 +72,7 @@ describe('match counts (the report and metrics read them)', () => {
 
 describe('which names count', () => {
   test('only a DNS answer of type CNAME falls back to its target', () => {
-    const a = new Analyzer(policy, { bytes: 1 << 30 });
+    const a = new Analyzer(policy, LIMITS);
     const target = 's01.upd.kaspersky.com';
     a.onObservation(obs('dns_answer', 'cdn.example.net', CUT, { rrtype: 'CNAME', data: target, dst: '198.18.0.1' }));
     a.onObservation(obs('dns_answer', 'cdn.example.net', CUT, { rrtype: 'A', data: target, dst: '198.18.0.2' }));
@@ -79,7 +83,7 @@ describe('which names count', () => {
   });
 
   test('a name sent straight to a public fallback resolver is flagged only for DNS queries', () => {
-    const a = new Analyzer(policy, { bytes: 1 << 30 });
+    const a = new Analyzer(policy, LIMITS);
     a.onObservation(obs('tls_sni', 's01.upd.kaspersky.com', CUT, { dst: '223.6.6.6' }));
     a.onObservation(obs('dns_query', 's01.upd.kaspersky.com', CUT, { dst: '8.8.4.4' }));
     expect(a.clients.get('198.18.0.11')!.publicDnsFallback).toEqual([]);
@@ -90,21 +94,21 @@ describe('which names count', () => {
 
 describe('alerts', () => {
   test("a client's alert count, the analyzer's raised and suppressed counts; no hook needed", () => {
-    const a = new Analyzer(policy, { bytes: 1 << 30 });
+    const a = new Analyzer(policy, LIMITS);
     for (const t of [0, 10, 20, 3600, 3610, 7200]) a.onObservation(obs('tls_sni', 's01.upd.kaspersky.com', CUT + t * S));
     a.onObservation(obs('tls_sni', 'ksn-url-geo.kaspersky-labs.com', CUT + 30 * S));
     expect([a.clients.get('198.18.0.11')!.alerts, a.alertsRaised, a.alertsSuppressed]).toEqual([4, 4, 3]);
     // By category × severity (index category * 4 + severity rank): update/high 3, ksn/high 1.
     const counts = a.alertCounts.flatMap((n, i) => (n === 0 ? [] : [[CATEGORIES[Math.floor(i / 4)], ['high', 'medium', 'low', 'info'][i % 4], n]]));
     expect([a.alertCounts.length, counts]).toEqual([CATEGORIES.length * 4, [['update', 'high', 3], ['ksn', 'high', 1]]]);
-    const low = new Analyzer({ ...policy, minAlertSeverity: 'low' }, { bytes: 1 << 30 });
+    const low = new Analyzer({ ...policy, minAlertSeverity: 'low' }, LIMITS);
     low.onObservation(obs('tls_sni', 'www.kaspersky.com', CUT)); // portals, low
     expect(low.alertCounts.flatMap((n, i) => (n === 0 ? [] : [[i, n]]))).toEqual([[CATEGORIES.indexOf('portals') * 4 + 2, 1]]);
   });
 
   test('an alert carries the judged time and its output form, the folded count and the sequence', () => {
     const seen: Array<[number, number, number, number]> = [];
-    const a = new Analyzer(policy, { bytes: 1 << 30 }, { onAlert: (d) => seen.push([d.at, d.time.sec, d.suppressed, d.sequence]) });
+    const a = new Analyzer(policy, LIMITS, { onAlert: (d) => seen.push([d.at, d.time.sec, d.suppressed, d.sequence]) });
     a.onObservation(obs('tls_sni', 's01.upd.kaspersky.com', CUT));
     a.onObservation(obs('tls_sni', 's01.upd.kaspersky.com', CUT + S));
     a.onObservation(obs('tls_sni', 's01.upd.kaspersky.com', CUT + 99 * S), CUT + 3600 * S, fromMicros(CUT + 3600 * S));

@@ -2,6 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { Analyzer, clientOf } from '../../src/analyze/analyzer.js';
 import type { AlertDecision } from '../../src/analyze/alerts.js';
 import type { AnalysisPolicy } from '../../src/analyze/policy.js';
+import { KasperskyNetworks } from '../../src/analyze/attribution.js';
+import { UpdatePaths } from '../../src/analyze/findings.js';
 import { Matcher } from '../../src/analyze/hostnames.js';
 import { DEFAULT_CUTOFF_MICROS, phaseOf } from '../../src/analyze/phases.js';
 import type { Observation, ObservationKind } from '../../src/capture/observation.js';
@@ -41,9 +43,12 @@ function analyzer(
       minAlertSeverity: 'medium',
       publicDnsFallback: new Set(['223.6.6.6']),
       appliances: new Set(['198.18.9.9']),
+      internalResolvers: new Set<string>(),
+      updatePaths: new UpdatePaths(config.updatePaths),
+      kasperskyNetworks: new KasperskyNetworks([]),
       ...over,
     },
-    { bytes: limits.bytes ?? 64 << 20, maxClients: limits.maxClients ?? 1000 },
+    { bytes: limits.bytes ?? 64 << 20, maxClients: limits.maxClients ?? 1000, dnsAnswers: { bytes: 16 << 20, maxTtlSeconds: 86_400 } },
     { onAlert: (d) => alerts.push(d) },
   );
   return { a, alerts };

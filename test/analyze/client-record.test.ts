@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { EVIDENCE_INDEX } from '../../src/analyze/evidence.js';
 import { fromRecord, toRecord, type ClientRecord } from '../../src/analyze/client-record.js';
 import { ClientTable, MAX_DESTINATIONS, MAX_JA4_PER_CLIENT, MAX_NAMES_PER_CLIENT, type ClientState } from '../../src/analyze/clients.js';
 import { Matcher, type RuleMatch } from '../../src/analyze/hostnames.js';
@@ -20,7 +21,7 @@ function obs(kind: ObservationKind, name: string, extra: Partial<Observation> = 
 /** A client with something in every field a record carries. */
 function richClient(): ClientState {
   const t = new ClientTable({ bytes: 1 << 30 });
-  const rec = (o: Observation, at: number, after: boolean): ClientState => t.record(CLIENT, o, rule(o.name), at, fromMicros(at), after, false, 5 * S);
+  const rec = (o: Observation, at: number, after: boolean): ClientState => t.record(CLIENT, o, rule(o.name), at, fromMicros(at), after, false, 5 * S, EVIDENCE_INDEX[o.kind as ObservationKind]);
   rec(obs('dns_query', 'www.kaspersky.com', { dst: '223.6.6.6', dport: 53 }), T - 60 * S, false);
   rec(obs('dns_answer', 's01.upd.kaspersky.com', { rrtype: 'A', data: '198.18.7.7', src: '198.19.0.53', dst: CLIENT }), T + S, true);
   rec(obs('tls_sni', 's01.upd.kaspersky.com', { ja4: 't13d1516h2_8daaf6152771_02713d6af862', ech: true }), T + 2 * S, true);
@@ -58,7 +59,7 @@ describe('client records (checkpoints)', () => {
 
   test('a client seen only before the cutoff, with no alert: the missing times stay missing', () => {
     const t = new ClientTable({ bytes: 1 << 30 });
-    const c = t.record(CLIENT, obs('dns_query', 'www.kaspersky.com'), rule('www.kaspersky.com'), T, fromMicros(T), false, true, 0);
+    const c = t.record(CLIENT, obs('dns_query', 'www.kaspersky.com'), rule('www.kaspersky.com'), T, fromMicros(T), false, true, 0, EVIDENCE_INDEX.dns_query);
     const r = toRecord(c, WALL);
     expect(Object.values(r.cats)[0]).toEqual([1, 0, null, null, null, null, null, 0, 0]);
     const back = fromRecord(viaJson(r), WALL, 0)!;

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { EVIDENCE_INDEX } from '../../src/analyze/evidence.js';
 import { clientBytes, ClientTable, MAX_DESTINATIONS, MAX_JA4_PER_CLIENT, MAX_NAMES_PER_CLIENT, type ClientState } from '../../src/analyze/clients.js';
 import { Matcher, type RuleMatch } from '../../src/analyze/hostnames.js';
 import type { Observation, ObservationKind } from '../../src/capture/observation.js';
@@ -34,7 +35,7 @@ function obs(kind: ObservationKind, name: string, extra: Partial<Observation> = 
 
 /** One contact of CLIENT at `at` (after the cutoff unless `after` says otherwise), ageing time `age`. */
 function contact(t: ClientTable, o: Observation, m: RuleMatch, at = T, opts: { after?: boolean; age?: number; client?: string } = {}): ClientState {
-  return t.record(opts.client ?? CLIENT, o, m, at, fromMicros(at), opts.after ?? true, false, opts.age ?? 0);
+  return t.record(opts.client ?? CLIENT, o, m, at, fromMicros(at), opts.after ?? true, false, opts.age ?? 0, EVIDENCE_INDEX[o.kind as ObservationKind]);
 }
 
 const big = (): ClientTable => new ClientTable({ bytes: 1 << 30 });

@@ -124,7 +124,7 @@ describe('default endpoint list', () => {
       severity: 'high',
       confidence: 'A',
       categoryIndex: 0, // CATEGORIES[0] = update
-      severityRank: 0, // SEVERITIES[0] = high
+      severityRank: 1, // SEVERITIES[1] = high (critical is 0)
     });
     expect(Object.isFrozen(a)).toBe(true);
   });

@@ -140,6 +140,7 @@ function answers(af: 4 | 6, ans: typeof V4, frame: number, at?: readonly number[
     transport: 'udp',
     rrtype: r.rrtype,
     data: r.data,
+    ttl: 300, // dnsResponse's
   }));
 }
 

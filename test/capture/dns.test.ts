@@ -72,6 +72,7 @@ const answer = (name: string, rrtype: string, data: string): Observation => ({
   name,
   rrtype,
   data,
+  ttl: expect.any(Number) as unknown as number,
   src: RESOLVER,
   dst: CLIENT,
   sport: 53,

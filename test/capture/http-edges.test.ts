@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { HTTP_BAD_HOST, HTTP_BAD_REQUEST_LINE, HTTP_NO_HOST, HTTP_TRUNCATED_HEADERS, looksLikeHttpRequest, MAX_HEADER_BYTES, parseHttpRequests, type HttpResult } from '../../src/capture/app/http.js';
+import { HTTP_BAD_HOST, HTTP_BAD_REQUEST_LINE, HTTP_NO_HOST, HTTP_HEADERS_EXCEED_WINDOW, looksLikeHttpRequest, MAX_HEADER_BYTES, parseHttpRequests, type HttpResult } from '../../src/capture/app/http.js';
 import { ascii, concat } from '../helpers/packets.js';
 
 /** The edges of the HTTP request parser (src/capture/app/http.ts), each case at a boundary. */
@@ -99,7 +99,7 @@ describe('parseHttpRequests: headers', () => {
   test('a header block with no end: wait, unless it is already longer than MAX_HEADER_BYTES', () => {
     expect(parse('GET / HTTP/1.1\r\nHost: a.test\r\n').r).toEqual({ consumed: 0, needMore: true, bodyRemaining: 0 });
     const long = `GET / HTTP/1.1\r\nX: ${'x'.repeat(MAX_HEADER_BYTES)}\r\n`;
-    expect(parse(long).r).toEqual({ consumed: 0, needMore: false, bodyRemaining: 0, issue: HTTP_TRUNCATED_HEADERS });
+    expect(parse(long).r).toEqual({ consumed: 0, needMore: false, bodyRemaining: 0, issue: HTTP_HEADERS_EXCEED_WINDOW });
   });
 
   test('parsing from an offset: consumed counts from it', () => {

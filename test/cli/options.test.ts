@@ -58,7 +58,7 @@ describe('parseCommand', () => {
   });
 
   test.for([
-    [['--format', 'cap.pcap'], /^--format "cap\.pcap" is not one of table, json \("cap\.pcap" looks like a file: put FORMAT right after --format\)/],
+    [['--format', 'cap.pcap'], /^--format "cap\.pcap" is not one of table, json, csv, html \("cap\.pcap" looks like a file: put FORMAT right after --format\)/],
     [['--observer', '', 'x.pcap'], /^--observer is empty; give a sensor name/],
     [['--fromat', 'json', 'x.pcap'], /^unknown option --fromat for replay; did you mean --format\? replay takes --config, --format/],
     [['--format', 'json', '--format', 'table', 'x.pcap'], /^--format is given twice \("json", "table"\); give it once/],

@@ -30,7 +30,7 @@ describe('version and help', () => {
   test('usage errors are one line naming the fix and the help to read; exit 2; nothing on stdout', () => {
     const demo = `${FIXTURES}/demo/input.pcap`;
     for (const [args, want] of [
-      [['replay', '--format', demo], /^kasmon: --format ".*input\.pcap" is not one of table, json \(.* looks like a file: put FORMAT right after --format\); see kasmon replay --help\n$/],
+      [['replay', '--format', demo], /^kasmon: --format ".*input\.pcap" is not one of table, json, csv, html \(.* looks like a file: put FORMAT right after --format\); see kasmon replay --help\n$/],
       [['replay', '--observer', '', demo], /^kasmon: --observer is empty; give a sensor name, or leave --observer out .*; see kasmon replay --help\n$/],
       [['frobnicate'], /^kasmon: unknown command "frobnicate"; see kasmon --help\n$/],
       [['--frob'], /^kasmon: unknown option --frob; a command comes first/],
@@ -63,23 +63,23 @@ describe('completion scripts', () => {
   }
 
   test.for([
-    ['kasmon ', ['--help', '--version', '-h', 'check-config', 'completion', 'monitor', 'names', 'replay']],
+    ['kasmon ', ['--help', '--version', '-h', 'analyze', 'check-config', 'completion', 'monitor', 'names', 'replay']],
     ['kasmon re', ['replay']],
     ['kasmon replay --fo', ['--format']],
-    ['kasmon replay --format ', ['json', 'table']],
+    ['kasmon replay --format ', ['csv', 'html', 'json', 'table']],
     ['kasmon replay ', ['a.pcap', 'b.pcapng.gz', 'sub']],
     ['kasmon replay --config ', ['my.yaml', 'sub']],
     ['kasmon replay --alerts n', ['notes.txt']],
     ['kasmon completion ', ['bash', 'zsh']],
-    ['kasmon names --', ['--config', '--help', '--stats']],
+    ['kasmon names --', ['--config', '--help', '--matched', '--stats']],
   ] as const)('bash: %s', ([line, want]) => {
     expect(bash(line)).toEqual([...want].sort());
   });
 
   test.for([
-    ['kasmon ', ['check-config', 'completion', 'monitor', 'names', 'replay']],
+    ['kasmon ', ['analyze', 'check-config', 'completion', 'monitor', 'names', 'replay']],
     ['kasmon replay --fo', ['--format']],
-    ['kasmon replay --format ', ['json', 'table']],
+    ['kasmon replay --format ', ['csv', 'html', 'json', 'table']],
     ['kasmon replay ', ['a.pcap', 'b.pcapng.gz', 'sub']],
     ['kasmon replay --config ', ['my.yaml', 'sub']],
     ['kasmon completion ', ['bash', 'zsh']],

@@ -97,7 +97,7 @@ describe('exit codes and error messages', () => {
     const r = kasmon(['replay', DEMO, '--format', 'json', '--alerts', '/dev/full']);
     expect(r.status).toBe(1);
     const report = JSON.parse(r.stdout) as { totals: { alerts: number; clients_after_cutoff: number } };
-    expect(report.totals).toMatchObject({ alerts: 4, clients_after_cutoff: 2 });
+    expect(report.totals).toMatchObject({ alerts: 5, clients_after_cutoff: 2 });
     expect(oneLine(r.stderr)).toMatch(/^kasmon: \/dev\/full: cannot write alerts \(ENOSPC\).*the report is complete$/);
   });
 

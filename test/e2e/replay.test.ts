@@ -39,12 +39,12 @@ describe('kasmon replay on the bundled demo capture', () => {
     expect(by['198.18.0.12']).toBeUndefined();
   });
 
-  test('alerts are ECS events, one per client x category first contact after the cutoff', () => {
+  test('alerts are ECS events, one per client x category (or x finding) first contact after the cutoff', () => {
     const r = kasmon(['replay', DEMO, '--alerts', '-', '--observer', 'o1']);
     expect(r.status).toBe(0);
     const evs = lines(r.stdout) as Array<Record<string, any>>;
     expect(evs.length).toBeGreaterThan(0);
-    const keys = evs.map((e) => `${e['source'].ip}|${e['kasmon'].category}`);
+    const keys = evs.map((e) => `${e['source'].ip}|${e['kasmon'].category}|${e['kasmon'].finding ?? ''}`);
     expect(new Set(keys).size).toBe(keys.length);
     for (const e of evs) {
       expect(e['event'].kind).toBe('alert');
@@ -53,6 +53,9 @@ describe('kasmon replay on the bundled demo capture', () => {
       expect(typeof e['rule'].name).toBe('string');
       expect(e['destination'].domain).toMatch(/kaspersky/);
     }
+    // the update fetch after the cutoff is a critical finding of its own
+    const fetch = evs.filter((e) => e['kasmon'].finding === 'signature_update');
+    expect(fetch.map((e) => [e['source'].ip, e['kasmon'].severity, e['url'].path])).toEqual([['198.18.0.11', 'critical', '/index/u0607g.xml']]);
     // the report went to stderr, keeping stdout pure NDJSON
     expect(r.stderr).toContain('CLIENTS CONTACTING KASPERSKY AFTER THE CUTOFF: 2');
   });

@@ -38,7 +38,7 @@ export interface Analysis {
 
 export function analysis(config: Config): Analysis {
   const alerts: Array<{ a: AlertDecision; c: ClientState }> = [];
-  const analyzer = new Analyzer(policyFrom(config), { bytes: 64 << 20, maxClients: 1000 }, { onAlert: (a, c) => alerts.push({ a, c }) });
+  const analyzer = new Analyzer(policyFrom(config), { bytes: 64 << 20, maxClients: 1000, dnsAnswers: { bytes: 16 << 20, maxTtlSeconds: 86_400 } }, { onAlert: (a, c) => alerts.push({ a, c }) });
   const r: Analysis = {
     analyzer,
     alerts,

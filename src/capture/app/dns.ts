@@ -1,4 +1,4 @@
-import { u16be } from '../../common/bytes.js';
+import { u16be, u32be } from '../../common/bytes.js';
 import { ipv4ToString, ipv6ToString } from '../../common/address.js';
 import { defineIssue, type DecodeIssue } from '../issues.js';
 import type { NameFilter } from './name-filter.js';
@@ -50,7 +50,8 @@ export const DNS_ANSWERS_IN_QUERY = defineIssue('dns', 'skipped', 'answers_in_qu
 
 export interface DnsSink {
   query(name: string, qtype: string): void;
-  answer(name: string, rrtype: 'A' | 'AAAA' | 'CNAME', data: string): void;
+  /** `ttl`: the record's TTL in seconds (RFC 1035 §4.1.3), for attribution (how long the answer holds). */
+  answer(name: string, rrtype: 'A' | 'AAAA' | 'CNAME', data: string, ttl: number): void;
   /**
    * Which names become observations (undefined: all). Asked before anything else is formatted
    * (addresses, type names), and names outside its roots are never even built as strings.
@@ -265,14 +266,18 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
   // (or a DNS UPDATE's prerequisites) must not be able to plant names for attribution.
   if (!isResponse) return issue ?? (an > 0 ? DNS_ANSWERS_IN_QUERY : undefined);
   // RFC 1035 §4.1.3: NAME, TYPE (2), CLASS (2), TTL (4), RDLENGTH (2), RDATA
+  // Targets of the CNAMEs passed so far in this message (rare: only messages with a wanted CNAME).
+  let chain: string[] | undefined;
   for (let i = 0; i < an; i++) {
     const owner = off;
+    const ownerOff = owner;
     const name = readName(msg, off, len, filter);
     const next = name === undefined ? nameEnd(msg, off, len) : nameNext;
     if (next === -2) return issue ?? DNS_BAD_ANSWER;
     if (next < 0 || next + 10 > len) return issue ?? DNS_TRUNCATED;
     const type = u16be(msg, next);
     const rdlen = u16be(msg, next + 8);
+    const ttl = u32be(msg, next + 4);
     const rd = next + 10;
     if (rd + rdlen > len) return issue ?? DNS_TRUNCATED;
     off = rd + rdlen;
@@ -281,8 +286,13 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
       continue;
     }
     if ((type === T_A && rdlen === 4) || (type === T_AAAA && rdlen === 16)) {
-      if (name === null || (filter !== undefined && !filter.wants('dns_answer', name, undefined))) sink.filtered('dns_answer');
-      else sink.answer(name, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4ToString(msg, rd) : ipv6ToString(msg, rd));
+      // The address of a CNAME target passed earlier in this message stands for the name the
+      // chain started at (a Kaspersky name behind a CDN): it is passed too, whatever its owner.
+      let owner = name;
+      if (owner === null && chain !== undefined) owner = readName(msg, ownerOff, len, undefined) ?? null;
+      const chained = owner !== null && chain !== undefined && chain.includes(owner);
+      if (owner === null || (!chained && filter !== undefined && !filter.wants('dns_answer', owner, undefined))) sink.filtered('dns_answer');
+      else sink.answer(owner, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4ToString(msg, rd) : ipv6ToString(msg, rd), ttl);
     } else if (type === T_CNAME) {
       // The target may be compressed against other names in the message.
       const target = readName(msg, rd, rd + rdlen, filter);
@@ -290,15 +300,19 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
         issue ??= DNS_BAD_NAME;
         continue;
       }
-      if (name === null && target === null) {
+      if (name === null && target === null && chain === undefined) {
         sink.filtered('dns_answer');
         continue;
       }
       // One side passed the filter: the other is needed as text too (both were valid).
       const ownerName = name ?? (readName(msg, owner, len, undefined) as string);
       const targetName = target ?? (readName(msg, rd, rd + rdlen, undefined) as string);
-      if (filter !== undefined && !filter.wants('dns_answer', ownerName, targetName)) sink.filtered('dns_answer');
-      else sink.answer(ownerName, 'CNAME', targetName);
+      const chainedCname = chain !== undefined && chain.includes(ownerName);
+      if (!chainedCname && filter !== undefined && !filter.wants('dns_answer', ownerName, targetName)) sink.filtered('dns_answer');
+      else {
+        (chain ??= []).push(targetName);
+        sink.answer(ownerName, 'CNAME', targetName, ttl);
+      }
     }
   }
   return issue;

@@ -55,6 +55,8 @@ export interface StreamApp {
   clientHello(message: Uint8Array): void;
   /** One DNS message (the two-byte length prefix removed). */
   dnsMessage(msg: Uint8Array): void;
+  /** A connection to a name port ended (FIN/RST from the client) before any data: no hello came. */
+  nameless?(): void;
   readonly http: HttpSink;
 }
 
@@ -546,6 +548,9 @@ export class TcpStreams {
     const held = flow.ooo !== undefined && flow.ooo.length > 0;
     if (flow.state === FlowState.AwaitData) {
       if (held) this.app.count(NAME_GAP);
+      // FIN/RST on the client's side of a connection that never sent its hello (this packet's
+      // addresses are the connection's); idle or evicted ones have no packet to name them by.
+      else if (why === 'end' && this.namePort[this.ctx.dport] === 1) this.app.nameless?.();
       return;
     }
     if (flow.state !== FlowState.Buffering || flow.app === AppKind.Unknown) return;

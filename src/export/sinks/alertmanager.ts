@@ -36,7 +36,7 @@ import type { NetworkSinkParts } from './network.js';
  */
 export const ALERTNAME = 'KasmonClientContactsKaspersky';
 
-export const AM_SEVERITY: Readonly<Record<Severity, string>> = { high: 'critical', medium: 'warning', low: 'info', info: 'info' };
+export const AM_SEVERITY: Readonly<Record<Severity, string>> = { critical: 'critical', high: 'critical', medium: 'warning', low: 'info', info: 'info' };
 
 /** endsAt of a firing alert: this many resend intervals ahead (Prometheus uses 4 too). */
 export const ENDS_AHEAD = 4;
