@@ -109,7 +109,7 @@ describe('kasmon check-config', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe('config OK');
     const out = JSON.parse(r.stdout.slice('config OK\n'.length)) as Record<string, unknown>;
-    expect(Object.keys(out)).toEqual(['files', 'cutoff', 'observer', 'alerts', 'limits', 'time', 'monitor', 'capture', 'dns', 'public_dns_fallback', 'appliances', 'rules_by_category']);
+    expect(Object.keys(out)).toEqual(['files', 'cutoff', 'observer', 'alerts', 'limits', 'time', 'monitor', 'capture', 'sinks', 'dns', 'attribution', 'update_paths', 'milestones', 'public_dns_fallback', 'appliances', 'rules_by_category']);
     expect(out).toMatchObject({
       files: ['config/default.yaml', 'config/example.yaml'],
       cutoff: '2024-09-10T04:00:00Z',

@@ -46,7 +46,7 @@ describe('patterns_file', () => {
     const shown = (p: string): string => join(dir, p); // the config's path is absolute, so is the feed's
     expect(loadError(path).split('\n')).toEqual([
       `invalid config ${path}: 4 problems`,
-      `${path}:10: endpoints.other[1].severity: "loud" is not one of high, medium, low, info`,
+      `${path}:10: endpoints.other[1].severity: "loud" is not one of critical, high, medium, low, info`,
       `${shown('feeds/bad.txt')}:2: endpoints.other[0].patterns_file: "bad..example.com": empty label (a leading dot or "..")`,
       `${shown('feeds/bad.txt')}:3: endpoints.other[0].patterns_file: "*.com": a wildcard needs at least 2 literal labels at the end (like *.kaspersky.com)`,
       `${shown('feeds/bad.txt')}:5: endpoints.other[0].patterns_file: "spa ce.example.com": label "spa ce" has a character outside a-z 0-9 - _ *`,

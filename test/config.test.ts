@@ -147,7 +147,7 @@ describe('layering', () => {
 
   test('dns.heuristic: a boolean, on by default', () => {
     expect(loadConfig().dns.heuristic).toBe(true);
-    expect(parseConfig('dns:\n  heuristic: false\n', FILE).dns).toEqual({ ports: [53], heuristic: false });
+    expect(parseConfig('dns:\n  heuristic: false\n', FILE).dns).toEqual({ ports: [53], heuristic: false, internalResolvers: [] });
     expect(() => parseConfig('dns:\n  heuristic: maybe\n', FILE)).toThrow(/dns\.heuristic: expected true or false, got "maybe"/);
   });
 

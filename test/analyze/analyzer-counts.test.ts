@@ -3,7 +3,7 @@ import { Analyzer } from '../../src/analyze/analyzer.js';
 import { Matcher } from '../../src/analyze/hostnames.js';
 import { DEFAULT_CUTOFF_MICROS } from '../../src/analyze/phases.js';
 import type { AnalysisPolicy } from '../../src/analyze/policy.js';
-import { CATEGORIES } from '../../src/analyze/rules.js';
+import { CATEGORIES, SEVERITIES } from '../../src/analyze/rules.js';
 import type { Observation, ObservationKind } from '../../src/capture/observation.js';
 import { fromMicros } from '../../src/common/time.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -98,12 +98,13 @@ describe('alerts', () => {
     for (const t of [0, 10, 20, 3600, 3610, 7200]) a.onObservation(obs('tls_sni', 's01.upd.kaspersky.com', CUT + t * S));
     a.onObservation(obs('tls_sni', 'ksn-url-geo.kaspersky-labs.com', CUT + 30 * S));
     expect([a.clients.get('198.18.0.11')!.alerts, a.alertsRaised, a.alertsSuppressed]).toEqual([4, 4, 3]);
-    // By category × severity (index category * 4 + severity rank): update/high 3, ksn/high 1.
-    const counts = a.alertCounts.flatMap((n, i) => (n === 0 ? [] : [[CATEGORIES[Math.floor(i / 4)], ['high', 'medium', 'low', 'info'][i % 4], n]]));
-    expect([a.alertCounts.length, counts]).toEqual([CATEGORIES.length * 4, [['update', 'high', 3], ['ksn', 'high', 1]]]);
+    // By category × severity (index category * SEVERITIES.length + severity rank): update/high 3, ksn/high 1.
+    const N = SEVERITIES.length;
+    const counts = a.alertCounts.flatMap((n, i) => (n === 0 ? [] : [[CATEGORIES[Math.floor(i / N)], SEVERITIES[i % N], n]]));
+    expect([a.alertCounts.length, counts]).toEqual([CATEGORIES.length * N, [['update', 'high', 3], ['ksn', 'high', 1]]]);
     const low = new Analyzer({ ...policy, minAlertSeverity: 'low' }, LIMITS);
     low.onObservation(obs('tls_sni', 'www.kaspersky.com', CUT)); // portals, low
-    expect(low.alertCounts.flatMap((n, i) => (n === 0 ? [] : [[i, n]]))).toEqual([[CATEGORIES.indexOf('portals') * 4 + 2, 1]]);
+    expect(low.alertCounts.flatMap((n, i) => (n === 0 ? [] : [[i, n]]))).toEqual([[CATEGORIES.indexOf('portals') * SEVERITIES.length + SEVERITIES.indexOf('low'), 1]]);
   });
 
   test('an alert carries the judged time and its output form, the folded count and the sequence', () => {

@@ -1,3 +1,4 @@
+import { SEVERITIES } from '../../src/analyze/rules.js';
 import { describe, expect, test } from 'vitest';
 import { EVIDENCE_INDEX } from '../../src/analyze/evidence.js';
 import { fromRecord, toRecord, type ClientRecord } from '../../src/analyze/client-record.js';
@@ -92,9 +93,9 @@ describe('client records (checkpoints)', () => {
     { name: 'evidence missing', spoil: (r) => ({ ...r, evidence: undefined }) },
     { name: 'alerts not a number', spoil: (r) => ({ ...r, alerts: '1' }) },
     { name: 'wall missing', spoil: (r) => ({ ...r, wall: undefined }) },
-    { name: 'severity rank out of range', spoil: (r) => ({ ...r, sev: 4 }) },
+    { name: 'severity rank out of range', spoil: (r) => ({ ...r, sev: SEVERITIES.length }) },
     { name: 'severity-after rank below -1', spoil: (r) => ({ ...r, sevAfter: -2 }) },
-    { name: 'severity-after rank out of range', spoil: (r) => ({ ...r, sevAfter: 4 }) },
+    { name: 'severity-after rank out of range', spoil: (r) => ({ ...r, sevAfter: SEVERITIES.length }) },
     { name: 'severity-after rank not a number', spoil: (r) => ({ ...r, sevAfter: 'high' }) },
     { name: `more than ${MAX_JA4_PER_CLIENT} JA4s`, spoil: (r) => ({ ...r, ja4: Array<string>(MAX_JA4_PER_CLIENT + 1).fill('j') }) },
     { name: 'a JA4 not a string', spoil: (r) => ({ ...r, ja4: [1] }) },

@@ -16,7 +16,7 @@ import { freePort, parseMetrics, waitFor } from '../helpers/sensor.js';
 
 /**
  * Each sink's state in /metrics and /api/v1/status, on a real Sensor reading the demo capture
- * (four alerts) with an Alertmanager sink whose receiver is down (a closed port) and a webhook
+ * (five alerts) with an Alertmanager sink whose receiver is down (a closed port) and a webhook
  * sink whose receiver refuses with 400 (fastify inject: no socket for the API itself).
  */
 const quiet = { info() {}, warn() {}, error() {} };
@@ -70,7 +70,7 @@ describe('sink state in /metrics and /api/v1/status', () => {
     app = buildServer({ sensor, metrics: buildMetrics({ sensor, version: '9.9.9', sinks: statuses }), recent, version: '9.9.9', sinks: statuses });
     await waitFor('the webhook refused, the Alertmanager retried', () => {
       const [am, wh] = statuses();
-      return wh!.rejected === 4 && am!.retries.connection >= 1 ? true : undefined;
+      return wh!.rejected === 5 && am!.retries.connection >= 1 ? true : undefined;
     }, 10_000);
   });
   afterAll(async () => {
@@ -85,7 +85,7 @@ describe('sink state in /metrics and /api/v1/status', () => {
     const m = parseMetrics((await app.inject('/metrics')).body);
     const am = `alertmanager:${amUrl}`;
     const wh = `webhook:${hook.url}`;
-    expect(m.get(`kasmon_sink_notifications_total{sink="${wh}",result="rejected"}`)).toBe(4);
+    expect(m.get(`kasmon_sink_notifications_total{sink="${wh}",result="rejected"}`)).toBe(5);
     expect(m.get(`kasmon_sink_notifications_total{sink="${wh}",result="delivered"}`)).toBe(0);
     expect(m.get(`kasmon_sink_notifications_total{sink="${am}",result="delivered"}`)).toBe(0);
     expect(m.get(`kasmon_sink_retries_total{sink="${am}",reason="connection"}`)).toBeGreaterThanOrEqual(1);
@@ -109,7 +109,7 @@ describe('sink state in /metrics and /api/v1/status', () => {
       [`alertmanager:${amUrl}`, 'alertmanager'],
       [`webhook:${hook.url}`, 'webhook'],
     ]);
-    expect(s.sinks[1]).toMatchObject({ up: false, delivered: 0, rejected: 4, dropped: 0, queued: 0, firing: null, last_success: null, last_error: 'HTTP 400 Bad Request: no thanks' });
+    expect(s.sinks[1]).toMatchObject({ up: false, delivered: 0, rejected: 5, dropped: 0, queued: 0, firing: null, last_success: null, last_error: 'HTTP 400 Bad Request: no thanks' });
     expect(s.sinks[0]).toMatchObject({ up: false, delivered: 0, rejected: 0, queue_capacity: 10_000, spool_limit_bytes: 64 * 1024 * 1024 });
     expect(s.sinks[0]!['last_error']).toMatch(/ECONNREFUSED/);
     expect((s.sinks[0]!['retries'] as Record<string, number>)['connection']).toBeGreaterThanOrEqual(1);
