@@ -42,23 +42,31 @@ function parse(text: string, off = 0): { hosts: string[]; r: HttpResult } {
 const req = (line: string, ...headers: string[]): string => `${line}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
 
 describe('parseHttpRequests: the request line', () => {
+  // A version field is taken for one from 6 characters on ("HTTP/1"). Without one, a method
+  // tshark knows is still read (HTTP/0.9 style, zeek's http-methods trace) and any other
+  // method token is refused; a version cut short still ends the target, as a whole one does.
   test.for([
-    { name: 'the shortest version field accepted (5 characters)', text: req('GET / HTTP/', 'Host: a.test'), hosts: ['a.test /'], issue: undefined },
-    { name: 'a version of 4 characters', text: req('GET / HTTP', 'Host: a.test'), hosts: [], issue: HTTP_BAD_REQUEST_LINE },
-    { name: 'no version at all', text: req('GET /', 'Host: a.test'), hosts: [], issue: HTTP_BAD_REQUEST_LINE },
-    { name: 'a version not starting with H', text: req('GET / XTTP/1.1', 'Host: a.test'), hosts: [], issue: HTTP_BAD_REQUEST_LINE },
+    { name: 'the shortest version field accepted (6 characters), even after an unknown method', text: req('FROB / HTTP/1', 'Host: a.test'), hosts: ['a.test /'], issue: undefined },
+    { name: 'a version field of 5 characters is none: an unknown method is refused', text: req('FROB / HTTP/', 'Host: a.test'), hosts: [], issue: HTTP_BAD_REQUEST_LINE },
+    { name: 'an unknown method with no version at all is refused', text: req('FROB /', 'Host: a.test'), hosts: [], issue: HTTP_BAD_REQUEST_LINE },
+    { name: 'a known method with a version of 5 characters: read, the target ends at the last space', text: req('GET / HTTP/', 'Host: a.test'), hosts: ['a.test /'], issue: undefined },
+    { name: 'a known method with a version of 4 characters: read, the target ends at the last space', text: req('GET / HTTP', 'Host: a.test'), hosts: ['a.test /'], issue: undefined },
+    { name: 'a known method with no version at all: read', text: req('GET /', 'Host: a.test'), hosts: ['a.test /'], issue: undefined },
+    { name: 'a known method with one token after it: all of it is the target', text: req('GET /HTTP/1.1', 'Host: a.test'), hosts: ['a.test /HTTP/1.1'], issue: undefined },
+    { name: 'a version not starting with H (another protocol\'s, even after a known method)', text: req('GET / XTTP/1.1', 'Host: a.test'), hosts: [], issue: HTTP_BAD_REQUEST_LINE },
     { name: 'a target with a space in it: the last space ends it', text: req('GET /a b HTTP/1.1', 'Host: a.test'), hosts: ['a.test /a b'], issue: undefined },
   ])('$name', ({ text, hosts, issue }) => {
     const got = parse(text);
     expect([got.hosts, got.r.issue]).toEqual([hosts, issue]);
   });
 
-  test('a request line with no end: wait, unless it is already longer than MAX_HEADER_BYTES', () => {
-    expect(parse('GET /aaaa HTTP/1.1').r).toEqual({ consumed: 0, needMore: true, bodyRemaining: 0 });
+  test('a request line with no end: wait, unless it already fills MAX_HEADER_BYTES (then the window is exceeded, all bytes consumed and the name lost)', () => {
+    expect(parse('GET /aaaa HTTP/1.1').r).toEqual({ consumed: 0, needMore: true, bodyRemaining: 0, chunked: false, nameLost: false });
     const long = `GET /${'a'.repeat(MAX_HEADER_BYTES)}`;
-    expect(parse(long).r).toEqual({ consumed: 0, needMore: false, bodyRemaining: 0, issue: HTTP_BAD_REQUEST_LINE });
-    // One byte short of the limit still waits.
+    expect(parse(long).r).toEqual({ consumed: long.length, needMore: false, bodyRemaining: 0, chunked: false, nameLost: true, issue: HTTP_HEADERS_EXCEED_WINDOW });
+    // One byte short of the limit still waits; exactly at it, the window is exceeded.
     expect(parse(`GET /${'a'.repeat(MAX_HEADER_BYTES - 6)}`).r.needMore).toBe(true);
+    expect(parse(`GET /${'a'.repeat(MAX_HEADER_BYTES - 5)}`).r).toMatchObject({ needMore: false, issue: HTTP_HEADERS_EXCEED_WINDOW });
   });
 });
 

@@ -140,7 +140,11 @@ function pathOf(target: string): string {
 }
 
 export interface HttpResult {
-  /** Bytes consumed by complete requests (header blocks and bodies, as far as given). */
+  /**
+   * Bytes consumed by complete requests (header blocks and bodies, as far as given). When
+   * `needMore` is false, every byte given: the parser is done with them (after an issue, or
+   * with a tail that cannot start a request, too).
+   */
   consumed: number;
   /** The bytes after `consumed` start something unfinished: more bytes are needed. */
   needMore: boolean;
@@ -309,7 +313,10 @@ export function parseHttpRequests(b: Uint8Array, off: number, end: number, sink:
         res.consumed = end - off;
         return res;
       }
-      targetEnd = Math.max(sp1 + 1, le);
+      // One token after the method is the target ("GET /HTTP/1.1"); with two or more, the
+      // last is a version cut short or mangled ("HTTP/", "HTTP") and the target still ends at
+      // the last space, as with a whole version (tshark's URI stops at a space too).
+      if (sp2 === sp1) targetEnd = Math.max(sp1 + 1, le);
     }
     const target = (): string => pathOf(latin1(b, Math.min(sp1 + 1, targetEnd), targetEnd));
     let host: string | undefined;
