@@ -141,8 +141,9 @@ function sni(opts: ClientHelloOptions, frame: number, t: Tuple = TO_443): Observ
 
 const host = (name: string, path: string, frame: number): Observation => obs('http_host', name, frame, TO_80, { http_path: path });
 const query = (name: string, frame: number): Observation => obs('dns_query', name, frame, TO_53, { qtype: 'A' });
+/** An A answer as dnsResponse builds it (TTL 300), which the observation carries for attribution. */
 const answerA = (name: string, addr: string, frame: number): Observation =>
-  obs('dns_answer', name, frame, FROM_53, { rrtype: 'A', data: addr });
+  obs('dns_answer', name, frame, FROM_53, { rrtype: 'A', data: addr, ttl: 300 });
 
 /** Issue counts as `layer/kind/reason → count`, the form the metrics export. */
 function issueCounts(d: Decoder): Record<string, number> {
