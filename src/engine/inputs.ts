@@ -89,15 +89,7 @@ export async function readEach(
  * counts.
  */
 export async function readAll(inputs: readonly string[], engine: Engine, opts: RunOptions = {}): Promise<RunResult> {
-  for (const input of inputs) {
-    if (input === '-') continue;
-    try {
-      accessSync(input, constants.R_OK);
-    } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new KasmonError('ERR_INPUT_UNREADABLE', `${input}: cannot read capture (${why}); check the path and permissions`);
-    }
-  }
+  checkReadable(inputs);
   const reads: ReadResult[] = [];
   const damaged: string[] = [];
   const rejected: string[] = [];
