@@ -31,11 +31,25 @@ function used(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-/** Bytes the heap grew by while `fill` ran (what it built must stay reachable from the returned value). */
-function measure<T>(fill: () => T): { kept: T; grew: number } {
-  const before = used();
-  const kept = fill();
-  return { kept, grew: used() - before };
+/**
+ * Bytes the heap grew by while `fill` ran (what it built must stay reachable from the returned
+ * value). The fill runs three times (a fresh `fill` each, every result kept alive to the end, so
+ * one attempt's garbage is not another's saving) and the median growth counts: the heap also
+ * holds the test runner's own objects, and one of them released during an attempt (seen once in
+ * CI: 3 MB freed while 30,000 cache entries were added, growth measured at a sixth of the truth)
+ * must not decide the test.
+ */
+function measure<T>(fill: (() => T) | (() => T)[]): { kept: T; grew: number } {
+  const all = Array.isArray(fill) ? fill : [fill, fill, fill];
+  const kept: T[] = [];
+  const grown: number[] = [];
+  for (const one of all) {
+    const before = used();
+    kept.push(one());
+    grown.push(used() - before);
+  }
+  grown.sort((a, b) => a - b);
+  return { kept: kept[0]!, grew: grown[Math.floor(grown.length / 2)]! };
 }
 
 function expectHonest(accounted: number, grew: number): void {
@@ -120,11 +134,13 @@ describe('decoder table accounting', () => {
       frames.push(eth({ type: ETH_IPV4 }, ipv4({ src, dst: '198.19.0.1', proto: IPPROTO_TCP }, tcp({ sport: 40_000, dport: 443, seq: 2, flags: TCP_PSH | TCP_ACK }, HELLO.subarray(0, 100)))));
     }
     // The decoder's fixed tables (bucket array, presence filter) are built outside the measurement.
-    const f = frameFeeder({ limits });
-    const { kept, grew } = measure(() => {
-      for (const d of frames) f.feed(d, LINKTYPE.ETHERNET);
-      return f.decoder;
-    });
+    const feeders = [0, 1, 2].map(() => frameFeeder({ limits }));
+    const { kept, grew } = measure(
+      feeders.map((f) => () => {
+        for (const d of frames) f.feed(d, LINKTYPE.ETHERNET);
+        return f.decoder;
+      }),
+    );
     expect(kept.pending().flows).toBe(N);
     expectHonest(kept.memory().tcp_flows, grew);
   });
@@ -136,11 +152,13 @@ describe('decoder table accounting', () => {
       const [first] = ipv4Fragments({ src: `198.18.${i >> 8}.${i & 255}`, dst: '198.19.0.53', proto: IPPROTO_UDP, id: i }, udp({ sport: 5000, dport: 53 }, new Uint8Array(1600)), 1000);
       frames.push(eth({ type: ETH_IPV4 }, first!));
     }
-    const f = frameFeeder({});
-    const { kept, grew } = measure(() => {
-      for (const d of frames) f.feed(d, LINKTYPE.ETHERNET);
-      return f.decoder;
-    });
+    const feeders = [0, 1, 2].map(() => frameFeeder({}));
+    const { kept, grew } = measure(
+      feeders.map((f) => () => {
+        for (const d of frames) f.feed(d, LINKTYPE.ETHERNET);
+        return f.decoder;
+      }),
+    );
     expect(kept.pending().fragmentTrains).toBe(N);
     expectHonest(kept.memory().ip_fragments, grew);
   });
@@ -155,11 +173,13 @@ describe('decoder table accounting', () => {
       const [first] = clientInitialDatagrams(hello, { dcid, packets: 2 });
       frames.push(eth({ type: ETH_IPV4 }, ipv4({ src: `198.18.${i >> 8}.${i & 255}`, dst: '198.19.0.1', proto: IPPROTO_UDP }, udp({ sport: 50_000, dport: 443 }, first!))));
     }
-    const f = frameFeeder({ limits });
-    const { kept, grew } = measure(() => {
-      for (const d of frames) f.feed(d, LINKTYPE.ETHERNET);
-      return f.decoder;
-    });
+    const feeders = [0, 1, 2].map(() => frameFeeder({ limits }));
+    const { kept, grew } = measure(
+      feeders.map((f) => () => {
+        for (const d of frames) f.feed(d, LINKTYPE.ETHERNET);
+        return f.decoder;
+      }),
+    );
     expect(kept.pending().quicConnections).toBe(N);
     expectHonest(kept.memory().quic, grew);
   });
