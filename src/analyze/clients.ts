@@ -18,6 +18,17 @@ import { CATEGORIES, SEVERITIES, type Category, type Severity } from './rules.js
  * PacketTime with the capture's precision, for output.
  */
 
+/**
+ * An empty list of strings that already holds objects (V8's elements kind): an empty literal
+ * holds small integers until the first string goes in, and that first push deoptimised the
+ * code that records contacts (once per run, after it had been optimised for the empty kind).
+ */
+function strings(): string[] {
+  const a = [''];
+  a.pop();
+  return a;
+}
+
 /** One category of one client: counts, first/last contact after the cutoff, alert state. */
 export class CategoryState {
   before = 0;
@@ -75,17 +86,19 @@ export class ClientState {
   /** By FINDINGS index: counts, first/last after the cutoff, alert state (analyze/findings.ts). */
   readonly findings: Array<CategoryState | undefined> = new Array<CategoryState | undefined>(FINDINGS.length).fill(undefined);
   /** Update paths it requested from Kaspersky hosts (the first MAX_SAMPLES distinct ones). */
-  readonly updatePaths: string[] = [];
+  readonly updatePaths: string[] = strings();
   /** Resolvers other than the internal ones it sent Kaspersky names to (dns.internal_resolvers). */
-  readonly resolverBypass: string[] = [];
+  readonly resolverBypass: string[] = strings();
   /** Index in SEVERITIES of the most severe match (0 = high). */
   severityRank: number;
   /** The same for matches at or after the cutoff (-1: none). */
   severityAfterRank = -1;
   /** JA4 fingerprints of its ClientHellos to Kaspersky names, at most MAX_JA4_PER_CLIENT. */
-  readonly ja4: string[] = [];
+  readonly ja4: string[] = strings();
+  /** A fingerprint known to be in `ja4` (the last one seen): a client repeats its own, so most hellos skip the scan. */
+  lastJa4: string | undefined = undefined;
   /** Public resolvers it sent Kaspersky names to directly (the documented DNS fallback). */
-  readonly publicDnsFallback: string[] = [];
+  readonly publicDnsFallback: string[] = strings();
   /** A ClientHello to a Kaspersky name carried ECH: the real name may be another. */
   echSeen = false;
   alerts = 0;
@@ -287,30 +300,27 @@ export class ClientTable {
       c.lastSeenMicros = at;
       c.lastSeen = time;
     }
+    // The counts and the after-cutoff fields are written whichever side of the cutoff the
+    // contact is on (the same value back when nothing changes): a capture that crosses the
+    // cutoff then meets no store the optimised code has never seen, which would deoptimise it.
+    const a = after ? 1 : 0;
     const rank = m.severityRank;
     if (rank < c.severityRank) c.severityRank = rank;
-    if (after) {
-      c.after++;
-      if (c.severityAfterRank < 0 || rank < c.severityAfterRank) c.severityAfterRank = rank;
-    } else {
-      c.before++;
-    }
+    c.after += a;
+    c.before += 1 - a;
+    const sar = c.severityAfterRank;
+    c.severityAfterRank = (rank < sar || sar < 0) && after ? rank : sar;
     c.evidenceBits |= 1 << evidence;
 
     const cat = this.category(c, m.categoryIndex);
-    if (after) {
-      cat.after++;
-      if (!(at >= cat.firstAfterMicros)) {
-        cat.firstAfterMicros = at;
-        cat.firstAfter = time;
-      }
-      if (!(at <= cat.lastAfterMicros)) {
-        cat.lastAfterMicros = at;
-        cat.lastAfter = time;
-      }
-    } else {
-      cat.before++;
-    }
+    cat.after += a;
+    cat.before += 1 - a;
+    const first = !(at >= cat.firstAfterMicros) && after;
+    cat.firstAfterMicros = first ? at : cat.firstAfterMicros;
+    cat.firstAfter = first ? time : cat.firstAfter;
+    const last = !(at <= cat.lastAfterMicros) && after;
+    cat.lastAfterMicros = last ? at : cat.lastAfterMicros;
+    cat.lastAfter = last ? time : cat.lastAfter;
 
     let n = c === this.lastNameOwner && name === this.lastName ? this.lastNameState : c.names.get(name);
     if (n === undefined && c.names.size < MAX_NAMES_PER_CLIENT) {
@@ -324,8 +334,8 @@ export class ClientTable {
     this.lastName = name;
     this.lastNameState = n;
     if (n !== undefined) {
-      if (after) n.after++;
-      else n.before++;
+      n.after += a;
+      n.before += 1 - a;
       n.evidenceBits |= 1 << evidence;
       if (o.kind === 'dns_answer') {
         if (o.rrtype !== 'CNAME' && o.data !== undefined) n.addresses = this.addTo(c, n.addresses, o.data);
@@ -333,9 +343,14 @@ export class ClientTable {
         this.addDestination(c, n, o.dst, o.dport);
       }
     }
-    if (o.ja4 !== undefined && c.ja4.length < MAX_JA4_PER_CLIENT && !c.ja4.includes(o.ja4)) {
-      c.ja4.push(o.ja4);
-      c.bytes += stringBytes(o.ja4);
+    const ja4 = o.ja4;
+    if (ja4 !== undefined && ja4 !== c.lastJa4) {
+      if (c.ja4.includes(ja4)) c.lastJa4 = ja4;
+      else if (c.ja4.length < MAX_JA4_PER_CLIENT) {
+        c.ja4.push(ja4);
+        c.bytes += stringBytes(ja4);
+        c.lastJa4 = ja4;
+      }
     }
     if (o.ech) c.echSeen = true;
     if (c.bytes !== grownFrom) {
