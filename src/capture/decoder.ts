@@ -12,9 +12,9 @@ import { u32be } from '../common/bytes.js';
 import { PacketContext } from './packet/context.js';
 import { Defragmenter, MAX_FRAG_BYTES, MAX_TRAINS } from './packet/defrag.js';
 import type { Layers } from './packet/layers.js';
-import { link, LINK_UNSUPPORTED } from './packet/link.js';
+import { ethernet, link, LINK_UNSUPPORTED } from './packet/link.js';
 import { Coverage } from './coverage.js';
-import { Port } from './packet/protocols.js';
+import { LinkType, Port } from './packet/protocols.js';
 import type { RawFrame } from './read/frame.js';
 import { DEFAULT_FLOW_BYTES, DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp/streams.js';
 import { NAME_NO_SNI, NAME_SNAPLEN } from './unrecovered.js';
@@ -191,7 +191,9 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     this.ctx.reset(f, this.now);
     this.lastIssue = undefined;
     try {
-      link(this, f.buf, f.off, f.off + f.caplen, f.linktype);
+      // Ethernet, most captures: one call less than through link()'s switch.
+      if (f.linktype === LinkType.ETHERNET) ethernet(this, f.buf, f.off, f.off + f.caplen);
+      else link(this, f.buf, f.off, f.off + f.caplen, f.linktype);
     } catch {
       // Defence in depth: every decoder bounds-checks, but a bug must cost one packet, not the
       // run. (Observations are handed on through `emit`, which must not throw: its consumer
