@@ -253,27 +253,28 @@ async function readFrom(
       // A file stops here; a stream is drained first (its fill returns -1 once it is).
       if (opts.signal?.aborted && fill.drains !== true) break;
       // Make room: move the unparsed tail to the front, and grow for a record that is
-      // larger than the buffer (pcapng blocks up to MAX_BLOCK_BYTES).
+      // larger than the buffer (pcapng blocks up to MAX_BLOCK_BYTES). The tail is less than
+      // a record, which the parser has just said it cannot take: the read follows at once.
       const tail = filled - pos;
       if (parser.need + READ_CHUNK > buf.length) {
         const bigger = new Uint8Array(parser.need + READ_CHUNK);
         bigger.set(buf.subarray(pos, filled));
         buf = bigger;
+        filled = tail;
+        pos = 0;
       } else if (buf.length - filled < READ_CHUNK) {
         buf.copyWithin(0, pos, filled);
-      } else {
-        const n = await fill(buf, filled, buf.length - filled);
-        if (n < 0) break; // aborted while waiting for input: report what came before
-        if (n === 0) {
-          if (tail > 0) damaged = `${input}: cut short in the middle of a record after frame ${parser.frames} (${tail} bytes left over)`;
-          break;
-        }
-        filled += n;
-        bytes += n;
-        continue;
+        filled = tail;
+        pos = 0;
       }
-      filled = tail;
-      pos = 0;
+      const n = await fill(buf, filled, buf.length - filled);
+      if (n < 0) break; // aborted while waiting for input: report what came before
+      if (n === 0) {
+        if (tail > 0) damaged = `${input}: cut short in the middle of a record after frame ${parser.frames} (${tail} bytes left over)`;
+        break;
+      }
+      filled += n;
+      bytes += n;
     }
   } catch (e) {
     if (e instanceof KasmonError && e.code === 'ERR_INPUT_DAMAGED') damaged = e.message;
