@@ -282,12 +282,10 @@ export class ClientTable {
     evidence: number,
     name: string = o.name,
   ): ClientState {
+    // The rare steps (a new client, category or name, growth past the budget) are methods of
+    // their own: out of line, they are not compiled into this hot one (or recompiled with it).
     let c = client === this.lastClient ? this.lastState : this.lru.get(client);
-    if (c === undefined) {
-      c = new ClientState(client, appliance, time, at, m.severity, age);
-      c.bytes += stringBytes(client);
-      this.lru.set(client, c);
-    }
+    if (c === undefined) c = this.newClient(client, appliance, time, at, m.severity, age);
     this.lastClient = client;
     this.lastState = c;
     const grownFrom = c.bytes;
@@ -312,7 +310,7 @@ export class ClientTable {
     c.severityAfterRank = (rank < sar || sar < 0) && after ? rank : sar;
     c.evidenceBits |= 1 << evidence;
 
-    const cat = this.category(c, m.categoryIndex);
+    const cat = c.categories[m.categoryIndex] ?? this.category(c, m.categoryIndex);
     cat.after += a;
     cat.before += 1 - a;
     const first = !(at >= cat.firstAfterMicros) && after;
@@ -323,13 +321,7 @@ export class ClientTable {
     cat.lastAfter = last ? time : cat.lastAfter;
 
     let n = c === this.lastNameOwner && name === this.lastName ? this.lastNameState : c.names.get(name);
-    if (n === undefined && c.names.size < MAX_NAMES_PER_CLIENT) {
-      n = new NameState(m.category, m.id);
-      c.names.set(name, n);
-      c.bytes += NAME_BYTES + stringBytes(name);
-    } else if (n === undefined) {
-      this.namesDropped++;
-    }
+    if (n === undefined) n = this.newName(c, name, m);
     this.lastNameOwner = c;
     this.lastName = name;
     this.lastNameState = n;
@@ -353,11 +345,33 @@ export class ClientTable {
       }
     }
     if (o.ech) c.echSeen = true;
-    if (c.bytes !== grownFrom) {
-      this.lru.charge(c.bytes - grownFrom);
-      this.lru.enforce(client);
-    }
+    if (c.bytes !== grownFrom) this.grew(c, grownFrom);
     return c;
+  }
+
+  private newClient(client: string, appliance: boolean, time: PacketTime, at: number, severity: Severity, age: number): ClientState {
+    const c = new ClientState(client, appliance, time, at, severity, age);
+    c.bytes += stringBytes(client);
+    this.lru.set(client, c);
+    return c;
+  }
+
+  /** A name the client had not shown yet; undefined (counted) once it holds MAX_NAMES_PER_CLIENT. */
+  private newName(c: ClientState, name: string, m: RuleMatch): NameState | undefined {
+    if (c.names.size >= MAX_NAMES_PER_CLIENT) {
+      this.namesDropped++;
+      return undefined;
+    }
+    const n = new NameState(m.category, m.id);
+    c.names.set(name, n);
+    c.bytes += NAME_BYTES + stringBytes(name);
+    return n;
+  }
+
+  /** A client's entry grew since `from` bytes: the table accounts for it and evicts others if over budget. */
+  private grew(c: ClientState, from: number): void {
+    this.lru.charge(c.bytes - from);
+    this.lru.enforce(c.client);
   }
 
   /** Notes a Kaspersky name sent straight to a public resolver. */
