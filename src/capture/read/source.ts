@@ -238,6 +238,28 @@ async function readFrom(
     );
   }
 
+  const { bytes, damaged } = await pump(input, fill, onFrame, opts, parser, buf, pos, filled);
+  const res: ReadResult = { input, format, gzip, frames: parser.frames, bytes };
+  if (linktype !== undefined) res.linktype = linktype;
+  if (damaged !== undefined) res.damaged = damaged;
+  return res;
+}
+
+/**
+ * The read loop of readFrom, a function of its own: V8 optimises it once a capture is large
+ * enough, and compiling this loop alone costs far less than compiling it inside readFrom with
+ * the format sniffing and gzip set-up around it.
+ */
+async function pump(
+  input: string,
+  fill: Fill,
+  onFrame: (f: RawFrame) => void,
+  opts: ReadOptions,
+  parser: RecordParser,
+  buf: Uint8Array,
+  pos: number,
+  filled: number,
+): Promise<{ bytes: number; damaged: string | undefined }> {
   let bytes = filled;
   let damaged: string | undefined;
   let lastTurn = performance.now();
@@ -280,8 +302,5 @@ async function readFrom(
     if (e instanceof KasmonError && e.code === 'ERR_INPUT_DAMAGED') damaged = e.message;
     else throw e;
   }
-  const res: ReadResult = { input, format, gzip, frames: parser.frames, bytes };
-  if (linktype !== undefined) res.linktype = linktype;
-  if (damaged !== undefined) res.damaged = damaged;
-  return res;
+  return { bytes, damaged };
 }
