@@ -43,6 +43,15 @@ export const DEFAULT_FLOW_IDLE_SECONDS = 120;
 /** TCP destination ports where a connection picked up mid-stream is counted as a possibly missed name. */
 export const NAME_PORTS: readonly number[] = [80, 443, 8080, 8443, 853];
 
+/**
+ * First bytes that may start what the stream layer reads: a TLS handshake (0x16) or the
+ * change_cipher_spec before a second hello (0x14), an HTTP method or a PROXY v1 header (A-Z),
+ * a PROXY v2 header (CR). A segment starting with any other byte is the middle of a stream.
+ */
+const MAY_START = new Uint8Array(256);
+for (const c of [0x0d, 0x14, 0x16]) MAY_START[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) MAY_START[c] = 1;
+
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
@@ -222,14 +231,15 @@ export class TcpStreams {
    * evasion tools split the first bytes on purpose): wait for more before deciding.
    */
   private couldStart(b: Uint8Array, p: number, end: number): boolean {
-    if (end - p >= SHORT_PREFIX) return false;
-    const c = b[p]!;
-    return c === 0x16 || c === 0x14 || (c >= 0x41 && c <= 0x5a) || c === 0x0d;
+    return end - p < SHORT_PREFIX && MAY_START[b[p]!] === 1;
   }
 
   /** A data segment (its sequence number in `seq`) of a connection with no flow state (no SYN seen, or state forgotten). */
   private fresh(b: Uint8Array, p: number, end: number, sport: number, dport: number): void {
     const segEnd = (this.seq + (end - p)) >>> 0;
+    // Most such segments are bulk data: when the first byte starts nothing (and no DNS port
+    // says otherwise), the PROXY, TLS and HTTP probes below would all say no.
+    if (MAY_START[b[p]!] === 0 && this.dnsPort[sport] !== 1 && this.dnsPort[dport] !== 1) return this.midstream(sport, dport, segEnd);
     const px = proxyHeaderLength(b, p, end);
     if (px > 0) {
       // A load balancer's PROXY header opens the stream: what follows it is the client's.
@@ -254,6 +264,11 @@ export class TcpStreams {
       this.append(f, b.subarray(p, end));
       return;
     }
+    this.midstream(sport, dport, segEnd);
+  }
+
+  /** A connection picked up mid-stream: to a name port, a name may have been missed. */
+  private midstream(sport: number, dport: number, segEnd: number): void {
     if (this.namePort[dport] === 1) {
       // Counted once per connection: the tombstone absorbs its later segments.
       this.app.count(NAME_MIDSTREAM);
@@ -305,7 +320,7 @@ export class TcpStreams {
     if (seqDiff(segEnd, flow.nextSeq) <= 0) return;
     const old = seqDiff(flow.nextSeq, seq);
     if (old > 0) p += old;
-    const kind = this.classify(b, p, end, flow.sport, flow.dport);
+    const kind = MAY_START[b[p]!] === 0 && this.dnsPort[flow.sport] !== 1 && this.dnsPort[flow.dport] !== 1 ? AppKind.Unknown : this.classify(b, p, end, flow.sport, flow.dport);
     if (kind === AppKind.Unknown) {
       flow.nextSeq = segEnd;
       if (this.ctx.nowMicros - flow.lastMicros > 1_000_000) this.flows.touch(flow, this.ctx.nowMicros);
