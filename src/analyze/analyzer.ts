@@ -3,7 +3,7 @@ import type { PacketTime } from '../common/time.js';
 import { shouldAlert, type AlertDecision } from './alerts.js';
 import { DnsAnswerCache, type DnsCacheLimits } from './attribution.js';
 import { ClientTable, type CategoryState, type ClientLimits, type ClientState } from './clients.js';
-import { EVIDENCE_INDEX, EVIDENCE_KINDS, type EvidenceKind } from './evidence.js';
+import { EVIDENCE_INDEX, EVIDENCE_KINDS, kindEvidence, type EvidenceKind } from './evidence.js';
 import { FINDING_SEVERITY, FINDINGS, type Finding } from './findings.js';
 import type { RuleMatch } from './hostnames.js';
 import { phaseOf, type Phase } from './phases.js';
@@ -111,12 +111,11 @@ export class Analyzer {
         this.attributedByNetwork++;
       }
     } else {
-      evidence = EVIDENCE_INDEX[o.kind];
+      evidence = kindEvidence(o.kind);
       m = p.matcher.match(o.name);
       if (o.kind === 'dns_answer') {
-        const r = this.answer(o, m, at);
-        if (r === undefined) return;
-        [m, name] = r;
+        m = this.answer(o, m, at);
+        name = this.answerName;
       }
       if (m === undefined) return;
     }
@@ -148,39 +147,47 @@ export class Analyzer {
     }
   }
 
+  /** The name the last `answer` counts for (a field, not a tuple: no array per answer). */
+  private answerName = '';
+
   /**
    * A DNS answer: remembers what its address or CNAME target stands for, and says what the
-   * record counts as for the client (the rule and the name), or undefined when it is not
-   * Kaspersky's. A record whose owner is an alias of a Kaspersky name (a CNAME chain that left
-   * Kaspersky's domains, e.g. for a CDN) counts for that name.
+   * record counts as for the client: the rule (undefined when it is not Kaspersky's), with the
+   * name in `answerName`. A record whose owner is an alias of a Kaspersky name (a CNAME chain
+   * that left Kaspersky's domains, e.g. for a CDN) counts for that name.
    */
-  private answer(o: Observation, own: RuleMatch | undefined, at: number): [RuleMatch | undefined, string] | undefined {
+  private answer(o: Observation, own: RuleMatch | undefined, at: number): RuleMatch | undefined {
     const via = this.dns.alias(o.name, at);
     const data = o.data;
+    this.answerName = o.name;
     if (o.rrtype === 'CNAME') {
-      if (data === undefined) return own === undefined ? undefined : [own, o.name];
+      if (data === undefined) return own;
       if (via !== undefined) {
         this.dns.noteAlias(data, via.name, via.match, at, o.ttl);
-        return [own ?? via.match, own !== undefined ? o.name : via.name];
+        if (own !== undefined) return own;
+        this.answerName = via.name;
+        return via.match;
       }
       if (own !== undefined) {
         this.dns.noteAlias(data, o.name, own, at, o.ttl);
-        return [own, o.name];
+        return own;
       }
       // A corporate alias whose answer chain reaches a Kaspersky name.
       const target = this.policy.matcher.match(data);
       if (target === undefined) return undefined;
       this.dns.noteAlias(data, data, target, at, o.ttl);
-      return [target, o.name];
+      return target;
     }
-    if (data === undefined) return own === undefined ? undefined : [own, o.name];
+    if (data === undefined) return own;
     if (via !== undefined) {
       this.dns.noteAddress(data, via.name, via.match, at, o.ttl);
-      return own !== undefined ? [own, o.name] : [via.match, via.name];
+      if (own !== undefined) return own;
+      this.answerName = via.name;
+      return via.match;
     }
     if (own === undefined) return undefined;
     this.dns.noteAddress(data, o.name, own, at, o.ttl);
-    return [own, o.name];
+    return own;
   }
 
   private finding(

@@ -52,15 +52,42 @@ export interface DnsCacheLimits {
   readonly maxTtlSeconds: number;
 }
 
+/** An entry as the cache keeps it: a later answer for the same key renews it in place. */
+interface Entry {
+  name: string;
+  match: RuleMatch;
+  expires: number;
+  readonly cost: number;
+}
+
 export class DnsAnswerCache {
-  private readonly lru: LruMap<string, Attribution>;
+  private readonly lru: LruMap<string, Entry>;
   /** Entries met after their TTL ran out (dropped). */
   expired = 0;
   private readonly maxTtlMicros: number;
+  /**
+   * The last name turned into an alias key, and that key: the answers of one response name the
+   * same owner in a row (its question, a CNAME target and that target's addresses), so most
+   * lookups reuse the key instead of concatenating (and hashing) a new string.
+   */
+  private lastAlias = '';
+  private lastAliasKey = '.';
+  /** What `put` writes, for `renew` (one function for the cache's life: no closure per answer). */
+  private putName = '';
+  private putMatch: RuleMatch | undefined;
+  private putExpires = 0;
+  private readonly renew = (e: Entry): boolean => {
+    // A later answer replaces an earlier one; an answer replayed out of order does not shorten a longer-lived entry for the same name.
+    if (e.name === this.putName && e.expires >= this.putExpires) return false;
+    e.name = this.putName;
+    e.match = this.putMatch!;
+    e.expires = this.putExpires;
+    return true;
+  };
 
   constructor(limits: DnsCacheLimits) {
     this.maxTtlMicros = limits.maxTtlSeconds * 1_000_000;
-    this.lru = new LruMap<string, Attribution>({ capacity: limits.maxEntries ?? Number.MAX_SAFE_INTEGER, budget: limits.bytes, costOf: (e) => e.cost });
+    this.lru = new LruMap<string, Entry>({ capacity: limits.maxEntries ?? Number.MAX_SAFE_INTEGER, budget: limits.bytes, costOf: (e) => e.cost });
   }
 
   get evictions(): number {
@@ -80,8 +107,7 @@ export class DnsAnswerCache {
 
   /** The CNAME target `alias` stands for `name` (a chain's further links and addresses inherit it). */
   noteAlias(alias: string, name: string, match: RuleMatch, at: number, ttl: number | undefined): void {
-    // A trailing dot keeps alias keys apart from address keys (names carry none).
-    this.put(alias + '.', name, match, at, ttl);
+    this.put(this.aliasKey(alias), name, match, at, ttl);
   }
 
   /** What the address stands for at `at`, if an answer still in its TTL gave it. */
@@ -91,16 +117,26 @@ export class DnsAnswerCache {
 
   /** What the alias (a CNAME target) stands for at `at`. */
   alias(name: string, at: number): Attribution | undefined {
-    return this.lru.size === 0 ? undefined : this.get(name + '.', at);
+    return this.lru.size === 0 ? undefined : this.get(this.aliasKey(name), at);
+  }
+
+  /** A trailing dot keeps alias keys apart from address keys (names carry none). */
+  private aliasKey(name: string): string {
+    if (name !== this.lastAlias) {
+      this.lastAlias = name;
+      this.lastAliasKey = name + '.';
+    }
+    return this.lastAliasKey;
   }
 
   private put(key: string, name: string, match: RuleMatch, at: number, ttl: number | undefined): void {
     const life = Math.min((ttl ?? DEFAULT_TTL_SECONDS) * 1_000_000, this.maxTtlMicros);
-    const had = this.lru.get(key);
-    const expires = at + life;
-    // A later answer replaces an earlier one; an answer replayed out of order does not shorten a longer-lived entry for the same name.
-    if (had !== undefined && had.name === name && had.expires >= expires) return;
-    this.lru.set(key, { name, match, expires, cost: DNS_ENTRY_BYTES + keyBytes(key) });
+    this.putName = name;
+    this.putMatch = match;
+    this.putExpires = at + life;
+    // An entry for the key is renewed in place (same key, same cost): one lookup, no new object.
+    if (this.lru.touchUpdate(key, this.renew) !== undefined) return;
+    this.lru.set(key, { name, match, expires: this.putExpires, cost: DNS_ENTRY_BYTES + keyBytes(key) });
   }
 
   private get(key: string, at: number): Attribution | undefined {

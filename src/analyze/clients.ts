@@ -18,6 +18,17 @@ import { CATEGORIES, SEVERITIES, type Category, type Severity } from './rules.js
  * PacketTime with the capture's precision, for output.
  */
 
+/**
+ * An empty list of strings that already holds objects (V8's elements kind): an empty literal
+ * holds small integers until the first string goes in, and that first push deoptimised the
+ * code that records contacts (once per run, after it had been optimised for the empty kind).
+ */
+function strings(): string[] {
+  const a = [''];
+  a.pop();
+  return a;
+}
+
 /** One category of one client: counts, first/last contact after the cutoff, alert state. */
 export class CategoryState {
   before = 0;
@@ -75,17 +86,19 @@ export class ClientState {
   /** By FINDINGS index: counts, first/last after the cutoff, alert state (analyze/findings.ts). */
   readonly findings: Array<CategoryState | undefined> = new Array<CategoryState | undefined>(FINDINGS.length).fill(undefined);
   /** Update paths it requested from Kaspersky hosts (the first MAX_SAMPLES distinct ones). */
-  readonly updatePaths: string[] = [];
+  readonly updatePaths: string[] = strings();
   /** Resolvers other than the internal ones it sent Kaspersky names to (dns.internal_resolvers). */
-  readonly resolverBypass: string[] = [];
+  readonly resolverBypass: string[] = strings();
   /** Index in SEVERITIES of the most severe match (0 = high). */
   severityRank: number;
   /** The same for matches at or after the cutoff (-1: none). */
   severityAfterRank = -1;
   /** JA4 fingerprints of its ClientHellos to Kaspersky names, at most MAX_JA4_PER_CLIENT. */
-  readonly ja4: string[] = [];
+  readonly ja4: string[] = strings();
+  /** A fingerprint known to be in `ja4` (the last one seen): a client repeats its own, so most hellos skip the scan. */
+  lastJa4: string | undefined = undefined;
   /** Public resolvers it sent Kaspersky names to directly (the documented DNS fallback). */
-  readonly publicDnsFallback: string[] = [];
+  readonly publicDnsFallback: string[] = strings();
   /** A ClientHello to a Kaspersky name carried ECH: the real name may be another. */
   echSeen = false;
   alerts = 0;
@@ -269,12 +282,10 @@ export class ClientTable {
     evidence: number,
     name: string = o.name,
   ): ClientState {
+    // The rare steps (a new client, category or name, growth past the budget) are methods of
+    // their own: out of line, they are not compiled into this hot one (or recompiled with it).
     let c = client === this.lastClient ? this.lastState : this.lru.get(client);
-    if (c === undefined) {
-      c = new ClientState(client, appliance, time, at, m.severity, age);
-      c.bytes += stringBytes(client);
-      this.lru.set(client, c);
-    }
+    if (c === undefined) c = this.newClient(client, appliance, time, at, m.severity, age);
     this.lastClient = client;
     this.lastState = c;
     const grownFrom = c.bytes;
@@ -287,45 +298,36 @@ export class ClientTable {
       c.lastSeenMicros = at;
       c.lastSeen = time;
     }
+    // The counts and the after-cutoff fields are written whichever side of the cutoff the
+    // contact is on (the same value back when nothing changes): a capture that crosses the
+    // cutoff then meets no store the optimised code has never seen, which would deoptimise it.
+    const a = after ? 1 : 0;
     const rank = m.severityRank;
     if (rank < c.severityRank) c.severityRank = rank;
-    if (after) {
-      c.after++;
-      if (c.severityAfterRank < 0 || rank < c.severityAfterRank) c.severityAfterRank = rank;
-    } else {
-      c.before++;
-    }
+    c.after += a;
+    c.before += 1 - a;
+    const sar = c.severityAfterRank;
+    c.severityAfterRank = (rank < sar || sar < 0) && after ? rank : sar;
     c.evidenceBits |= 1 << evidence;
 
-    const cat = this.category(c, m.categoryIndex);
-    if (after) {
-      cat.after++;
-      if (!(at >= cat.firstAfterMicros)) {
-        cat.firstAfterMicros = at;
-        cat.firstAfter = time;
-      }
-      if (!(at <= cat.lastAfterMicros)) {
-        cat.lastAfterMicros = at;
-        cat.lastAfter = time;
-      }
-    } else {
-      cat.before++;
-    }
+    const cat = c.categories[m.categoryIndex] ?? this.category(c, m.categoryIndex);
+    cat.after += a;
+    cat.before += 1 - a;
+    const first = !(at >= cat.firstAfterMicros) && after;
+    cat.firstAfterMicros = first ? at : cat.firstAfterMicros;
+    cat.firstAfter = first ? time : cat.firstAfter;
+    const last = !(at <= cat.lastAfterMicros) && after;
+    cat.lastAfterMicros = last ? at : cat.lastAfterMicros;
+    cat.lastAfter = last ? time : cat.lastAfter;
 
     let n = c === this.lastNameOwner && name === this.lastName ? this.lastNameState : c.names.get(name);
-    if (n === undefined && c.names.size < MAX_NAMES_PER_CLIENT) {
-      n = new NameState(m.category, m.id);
-      c.names.set(name, n);
-      c.bytes += NAME_BYTES + stringBytes(name);
-    } else if (n === undefined) {
-      this.namesDropped++;
-    }
+    if (n === undefined) n = this.newName(c, name, m);
     this.lastNameOwner = c;
     this.lastName = name;
     this.lastNameState = n;
     if (n !== undefined) {
-      if (after) n.after++;
-      else n.before++;
+      n.after += a;
+      n.before += 1 - a;
       n.evidenceBits |= 1 << evidence;
       if (o.kind === 'dns_answer') {
         if (o.rrtype !== 'CNAME' && o.data !== undefined) n.addresses = this.addTo(c, n.addresses, o.data);
@@ -333,16 +335,43 @@ export class ClientTable {
         this.addDestination(c, n, o.dst, o.dport);
       }
     }
-    if (o.ja4 !== undefined && c.ja4.length < MAX_JA4_PER_CLIENT && !c.ja4.includes(o.ja4)) {
-      c.ja4.push(o.ja4);
-      c.bytes += stringBytes(o.ja4);
+    const ja4 = o.ja4;
+    if (ja4 !== undefined && ja4 !== c.lastJa4) {
+      if (c.ja4.includes(ja4)) c.lastJa4 = ja4;
+      else if (c.ja4.length < MAX_JA4_PER_CLIENT) {
+        c.ja4.push(ja4);
+        c.bytes += stringBytes(ja4);
+        c.lastJa4 = ja4;
+      }
     }
     if (o.ech) c.echSeen = true;
-    if (c.bytes !== grownFrom) {
-      this.lru.charge(c.bytes - grownFrom);
-      this.lru.enforce(client);
-    }
+    if (c.bytes !== grownFrom) this.grew(c, grownFrom);
     return c;
+  }
+
+  private newClient(client: string, appliance: boolean, time: PacketTime, at: number, severity: Severity, age: number): ClientState {
+    const c = new ClientState(client, appliance, time, at, severity, age);
+    c.bytes += stringBytes(client);
+    this.lru.set(client, c);
+    return c;
+  }
+
+  /** A name the client had not shown yet; undefined (counted) once it holds MAX_NAMES_PER_CLIENT. */
+  private newName(c: ClientState, name: string, m: RuleMatch): NameState | undefined {
+    if (c.names.size >= MAX_NAMES_PER_CLIENT) {
+      this.namesDropped++;
+      return undefined;
+    }
+    const n = new NameState(m.category, m.id);
+    c.names.set(name, n);
+    c.bytes += NAME_BYTES + stringBytes(name);
+    return n;
+  }
+
+  /** A client's entry grew since `from` bytes: the table accounts for it and evicts others if over budget. */
+  private grew(c: ClientState, from: number): void {
+    this.lru.charge(c.bytes - from);
+    this.lru.enforce(c.client);
   }
 
   /** Notes a Kaspersky name sent straight to a public resolver. */

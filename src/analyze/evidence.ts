@@ -21,3 +21,19 @@ export const EVIDENCE_INDEX: Readonly<Record<EvidenceKind, number>> = Object.fro
 export function evidenceOf(bits: number): EvidenceKind[] {
   return EVIDENCE_KINDS.filter((_, i) => (bits & (1 << i)) !== 0);
 }
+
+/** EVIDENCE_INDEX[kind] for an observation kind, as a switch: no keyed lookup per observation. */
+export function kindEvidence(kind: ObservationKind): number {
+  switch (kind) {
+    case 'dns_query':
+      return 0;
+    case 'dns_answer':
+      return 1;
+    case 'tls_sni':
+      return 2;
+    case 'http_host':
+      return 3;
+    default:
+      return 4;
+  }
+}

@@ -12,9 +12,9 @@ import { u32be } from '../common/bytes.js';
 import { PacketContext } from './packet/context.js';
 import { Defragmenter, MAX_FRAG_BYTES, MAX_TRAINS } from './packet/defrag.js';
 import type { Layers } from './packet/layers.js';
-import { link, LINK_UNSUPPORTED } from './packet/link.js';
+import { ethernet, link, LINK_UNSUPPORTED } from './packet/link.js';
 import { Coverage } from './coverage.js';
-import { Port } from './packet/protocols.js';
+import { LinkType, Port } from './packet/protocols.js';
 import type { RawFrame } from './read/frame.js';
 import { DEFAULT_FLOW_BYTES, DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, TcpStreams, type StreamApp } from './tcp/streams.js';
 import { NAME_NO_SNI, NAME_SNAPLEN } from './unrecovered.js';
@@ -80,6 +80,9 @@ export interface DecoderStats {
   /** Names decoded, by kind (observations made and names the filter passed over). */
   observations: Record<ObservationKind, number>;
 }
+
+/** An Observation with its optional fields present (undefined when unset): see Decoder.analysisObservation. */
+type DenseObservation = { [K in keyof Observation]-?: Observation[K] | undefined };
 
 export class Decoder implements Layers, DnsSink, HttpSink {
   readonly issues = new IssueCounter();
@@ -191,7 +194,9 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     this.ctx.reset(f, this.now);
     this.lastIssue = undefined;
     try {
-      link(this, f.buf, f.off, f.off + f.caplen, f.linktype);
+      // Ethernet, most captures: one call less than through link()'s switch.
+      if (f.linktype === LinkType.ETHERNET) ethernet(this, f.buf, f.off, f.off + f.caplen);
+      else link(this, f.buf, f.off, f.off + f.caplen, f.linktype);
     } catch {
       // Defence in depth: every decoder bounds-checks, but a bug must cost one packet, not the
       // run. (Observations are handed on through `emit`, which must not throw: its consumer
@@ -328,6 +333,7 @@ export class Decoder implements Layers, DnsSink, HttpSink {
   private observation(kind: ObservationKind | ConnectionKind, name: string): Observation {
     const f = this.ctx.frame;
     const t: PacketTime = { sec: f.time.sec, nsec: f.time.nsec, digits: f.time.digits };
+    if (this.nameFilter !== undefined) return this.analysisObservation(kind, name, t);
     const o: Observation = {
       kind,
       name,
@@ -344,6 +350,42 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     if (this.ctx.tunnels.length > 0) o.tunnel = this.ctx.tunnels.slice();
     if (this.source !== undefined) o.source = this.source;
     return o;
+  }
+
+  /**
+   * With a name filter (analysis), every observation has every field, unset ones undefined:
+   * one object shape, whatever the kind, VLAN or tunnel, so the analyzer's reads of them stay
+   * monomorphic and never meet a new shape under optimised code. (`names` prints what it
+   * gets and keeps the sparse objects; every writer reads the fields one by one, so either
+   * prints the same.)
+   */
+  private analysisObservation(kind: ObservationKind | ConnectionKind, name: string, t: PacketTime): Observation {
+    const ctx = this.ctx;
+    const o: DenseObservation = {
+      kind,
+      name,
+      time: t,
+      tsMicros: toMicros(t),
+      frame: ctx.frame.frame,
+      src: this.address(ctx.srcOff),
+      dst: this.address(ctx.dstOff),
+      sport: ctx.sport,
+      dport: ctx.dport,
+      transport: ctx.transport,
+      rrtype: undefined,
+      data: undefined,
+      ttl: undefined,
+      conn: undefined,
+      qtype: undefined,
+      alpn: undefined,
+      ech: undefined,
+      ja4: undefined,
+      http_path: undefined,
+      vlan: ctx.vlan >= 0 ? ctx.vlan : undefined,
+      tunnel: ctx.tunnels.length > 0 ? ctx.tunnels.slice() : undefined,
+      source: this.source,
+    };
+    return o as Observation;
   }
 
   /** The current packet's address at `off` as text (cached: hosts repeat). */

@@ -39,6 +39,9 @@ export class LruMap<K, V> {
   /** Bytes held, by the owner's accounting. */
   bytes = 0;
   evictions = 0;
+  /** `capacity >>> 1` and `budget / 2`, worked out once: `get` compares with them on every hit. */
+  private readonly halfCapacity: number;
+  private readonly halfBudget: number;
 
   constructor(opts: LruOptions<K, V>) {
     if (!(opts.capacity >= 1)) throw new RangeError('LruMap capacity must be >= 1');
@@ -46,6 +49,8 @@ export class LruMap<K, V> {
     this.budget = opts.budget ?? Infinity;
     this.costOf = opts.costOf;
     this.onEvict = opts.onEvict;
+    this.halfCapacity = this.capacity >>> 1;
+    this.halfBudget = this.budget / 2;
   }
 
   get size(): number {
@@ -56,12 +61,35 @@ export class LruMap<K, V> {
   get(key: K): V | undefined {
     const s = this.map.get(key);
     if (s === undefined) return undefined;
+    this.refresh(key, s);
+    return s.value;
+  }
+
+  /** A hit: counts as a use, and moves the entry to the recent end once it has drifted into the older half under pressure. */
+  private refresh(key: K, s: Slot<V>): void {
     const now = ++this.tick;
-    if ((this.map.size > this.capacity >>> 1 || this.bytes > this.budget / 2) && now - s.tick > this.map.size >>> 1) {
+    const size = this.map.size;
+    if ((size > this.halfCapacity || this.bytes > this.halfBudget) && now - s.tick > size >>> 1) {
       this.map.delete(key);
       this.map.set(key, s);
       s.tick = now;
     }
+  }
+
+  /**
+   * `get(key)`, then when `update(value)` returns true, `set(key, value)` with the value updated
+   * in place (its cost must not change): the same recency and bounds as that pair, with one
+   * lookup. `update` is called with undefined when the key is absent; then nothing changes.
+   */
+  touchUpdate(key: K, update: (value: V) => boolean): V | undefined {
+    const s = this.map.get(key);
+    if (s === undefined) return undefined;
+    this.refresh(key, s);
+    if (!update(s.value)) return s.value;
+    this.map.delete(key);
+    this.map.set(key, s);
+    s.tick = ++this.tick;
+    this.enforce(key);
     return s.value;
   }
 

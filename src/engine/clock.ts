@@ -66,6 +66,21 @@ export class NetworkClock {
    */
   observe(sec: number, nsec: number): number {
     const ts = sec * 1_000_000 + Math.floor(nsec / 1000);
+    // The common case, small enough to be inlined into the per-frame path: nothing held, in step.
+    const held = this.held;
+    const d = ts - this.now;
+    if (held !== held && d >= -this.maxSkew && d <= this.maxSkew) {
+      if (d > 0) {
+        this.now = ts;
+        this.age += d;
+      }
+      return 0;
+    }
+    return this.observeRare(ts);
+  }
+
+  /** `observe` for the first packet, a packet after a held one, or one out of step. */
+  private observeRare(ts: number): number {
     const now = this.now;
     if (now !== now) {
       this.now = ts; // the first packet defines network time

@@ -149,6 +149,8 @@ export class Engine {
   /** Next step boundary in network time (µs); +Infinity without a step hook (one comparison per frame). */
   private nextStep = Number.POSITIVE_INFINITY;
   private readonly stepMicros: number;
+  /** `opts.ageing === 'packet'`, read once per frame. */
+  private readonly packetAgeing: boolean;
 
   constructor(
     policy: Policy,
@@ -175,6 +177,7 @@ export class Engine {
           { bytes: l.clientBytes, maxClients: l.maxClients, dnsAnswers: { bytes: l.dnsAnswerBytes, maxTtlSeconds: l.dnsMaxTtlSeconds } },
           { onAlert: (a, c) => this.alert(a, c) },
         );
+    this.packetAgeing = opts.ageing === 'packet';
     if (opts.ageing === 'wall') this.wallStartMs = performance.now();
     this.stepMicros = (opts.step?.seconds ?? 0) * 1_000_000;
     if (opts.step !== undefined) this.nextStep = Number.NaN; // set from the first frame
@@ -192,22 +195,31 @@ export class Engine {
   /** One captured frame (valid only during the call, see read/frame.ts). */
   ingest(f: RawFrame): void {
     const t = f.time;
-    const r = this.clock.observe(t.sec, t.nsec);
-    // A step boundary crossed: sampled before the held frame (judged now) and this one count.
+    const clock = this.clock;
+    const r = clock.observe(t.sec, t.nsec);
+    // A step boundary crossed, or the clock has news about a held frame: the rare cases, out of line.
+    if (r !== 0 || !(clock.now < this.nextStep)) this.clockEvent(r);
+    if (this.packetAgeing && clock.age !== this.age) this.ageTo(clock.age);
+    this.decoder.onFrame(f);
+  }
+
+  /** `ingest`'s rare cases: a step boundary crossed (sampled before the held frame, judged now, and this one count), a held frame decided. */
+  private clockEvent(r: number): void {
     if (!(this.clock.now < this.nextStep)) this.crossStep();
     if (r !== 0) {
       if ((r & (Tick.HeldWasSpike | Tick.HeldWasStep)) !== 0) this.judgeHeld((r & Tick.HeldWasSpike) !== 0);
       this.holding = (r & Tick.Held) !== 0;
     }
-    if (this.opts.ageing === 'packet' && this.clock.age !== this.age) {
-      this.age = this.clock.age;
-      this.decoder.now = this.age;
-      if (this.age - this.lastSweep >= SWEEP_EVERY_MICROS) {
-        this.lastSweep = this.age;
-        this.decoder.expire(this.age);
-      }
+  }
+
+  /** Ageing time moved (`packet` mode): state is stamped with it, and idle state swept at most once per second of it. */
+  private ageTo(age: number): void {
+    this.age = age;
+    this.decoder.now = age;
+    if (age - this.lastSweep >= SWEEP_EVERY_MICROS) {
+      this.lastSweep = age;
+      this.decoder.expire(age);
     }
-    this.decoder.onFrame(f);
   }
 
   /**

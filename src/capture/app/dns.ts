@@ -1,5 +1,5 @@
 import { u16be, u32be } from '../../common/bytes.js';
-import { ipv4ToString, ipv6ToString } from '../../common/address.js';
+import { ipv4Text, ipv6Text } from '../../common/address.js';
 import { defineIssue, type DecodeIssue } from '../issues.js';
 import type { NameFilter } from './name-filter.js';
 
@@ -292,7 +292,9 @@ export function decodeDns(msg: Uint8Array, sink: DnsSink): DecodeIssue | undefin
       if (owner === null && chain !== undefined) owner = readName(msg, ownerOff, len, undefined) ?? null;
       const chained = owner !== null && chain !== undefined && chain.includes(owner);
       if (owner === null || (!chained && filter !== undefined && !filter.wants('dns_answer', owner, undefined))) sink.filtered('dns_answer');
-      else sink.answer(owner, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4ToString(msg, rd) : ipv6ToString(msg, rd), ttl);
+      // Through the address cache: the same addresses come back in answer after answer, and
+      // the same string object lets the analyzer's lookups and list scans compare pointers.
+      else sink.answer(owner, type === T_A ? 'A' : 'AAAA', type === T_A ? ipv4Text(msg, rd) : ipv6Text(msg, rd), ttl);
     } else if (type === T_CNAME) {
       // The target may be compressed against other names in the message.
       const target = readName(msg, rd, rd + rdlen, filter);

@@ -305,8 +305,11 @@ export function parseHttpRequests(b: Uint8Array, off: number, end: number, sink:
     let sp1 = p;
     while (sp1 < le && b[sp1] !== SP) sp1++;
     const sp2 = sp1 < le ? b.lastIndexOf(SP, le - 1) : sp1;
-    const version = sp2 > sp1 ? sp2 + 1 : sp1 + 1;
-    let targetEnd = sp2 > sp1 ? sp2 : sp1 + 1;
+    // One addition whichever way the line is split: arithmetic only a rare request line
+    // reaches has no type feedback, and would deoptimise the parser the first time it ran.
+    const afterSp1 = sp1 + 1;
+    const version = sp2 > sp1 ? sp2 + 1 : afterSp1;
+    let targetEnd = sp2 > sp1 ? sp2 : afterSp1;
     if (le - version < 6 || b[version] !== 0x48 /* H */ || b[version + 1] !== 0x54 || b[version + 4] !== 0x2f /* / */) {
       if (!knownMethod(b, p, sp1) || hasOtherVersion(b, version, le)) {
         res.issue = HTTP_BAD_REQUEST_LINE;

@@ -149,6 +149,9 @@ export function link(d: Layers, b: Uint8Array, o: number, end: number, linktype:
 export function ethernet(d: Layers, b: Uint8Array, o: number, end: number): void {
   if (end - o < 14) return d.count(LINK_TRUNCATED);
   const type = u16be(b, o + 12);
+  // Untagged IP, most frames: straight to the IP layer (etherType would end up there too).
+  if (type === EtherType.IPv4) return ipv4(d, b, o + 14, end);
+  if (type === EtherType.IPv6) return ipv6(d, b, o + 14, end);
   // IEEE 802.3 §3.2.6: a value up to 1500 is the length of an LLC frame, not an EtherType.
   if (type <= 1500) return llc(d, b, o + 14, Math.min(end, o + 14 + type));
   etherType(d, b, o + 14, end, type);

@@ -238,6 +238,28 @@ async function readFrom(
     );
   }
 
+  const { bytes, damaged } = await pump(input, fill, onFrame, opts, parser, buf, pos, filled);
+  const res: ReadResult = { input, format, gzip, frames: parser.frames, bytes };
+  if (linktype !== undefined) res.linktype = linktype;
+  if (damaged !== undefined) res.damaged = damaged;
+  return res;
+}
+
+/**
+ * The read loop of readFrom, a function of its own: V8 optimises it once a capture is large
+ * enough, and compiling this loop alone costs far less than compiling it inside readFrom with
+ * the format sniffing and gzip set-up around it.
+ */
+async function pump(
+  input: string,
+  fill: Fill,
+  onFrame: (f: RawFrame) => void,
+  opts: ReadOptions,
+  parser: RecordParser,
+  buf: Uint8Array,
+  pos: number,
+  filled: number,
+): Promise<{ bytes: number; damaged: string | undefined }> {
   let bytes = filled;
   let damaged: string | undefined;
   let lastTurn = performance.now();
@@ -253,34 +275,32 @@ async function readFrom(
       // A file stops here; a stream is drained first (its fill returns -1 once it is).
       if (opts.signal?.aborted && fill.drains !== true) break;
       // Make room: move the unparsed tail to the front, and grow for a record that is
-      // larger than the buffer (pcapng blocks up to MAX_BLOCK_BYTES).
+      // larger than the buffer (pcapng blocks up to MAX_BLOCK_BYTES). The tail is less than
+      // a record, which the parser has just said it cannot take: the read follows at once.
       const tail = filled - pos;
       if (parser.need + READ_CHUNK > buf.length) {
         const bigger = new Uint8Array(parser.need + READ_CHUNK);
         bigger.set(buf.subarray(pos, filled));
         buf = bigger;
+        filled = tail;
+        pos = 0;
       } else if (buf.length - filled < READ_CHUNK) {
         buf.copyWithin(0, pos, filled);
-      } else {
-        const n = await fill(buf, filled, buf.length - filled);
-        if (n < 0) break; // aborted while waiting for input: report what came before
-        if (n === 0) {
-          if (tail > 0) damaged = `${input}: cut short in the middle of a record after frame ${parser.frames} (${tail} bytes left over)`;
-          break;
-        }
-        filled += n;
-        bytes += n;
-        continue;
+        filled = tail;
+        pos = 0;
       }
-      filled = tail;
-      pos = 0;
+      const n = await fill(buf, filled, buf.length - filled);
+      if (n < 0) break; // aborted while waiting for input: report what came before
+      if (n === 0) {
+        if (tail > 0) damaged = `${input}: cut short in the middle of a record after frame ${parser.frames} (${tail} bytes left over)`;
+        break;
+      }
+      filled += n;
+      bytes += n;
     }
   } catch (e) {
     if (e instanceof KasmonError && e.code === 'ERR_INPUT_DAMAGED') damaged = e.message;
     else throw e;
   }
-  const res: ReadResult = { input, format, gzip, frames: parser.frames, bytes };
-  if (linktype !== undefined) res.linktype = linktype;
-  if (damaged !== undefined) res.damaged = damaged;
-  return res;
+  return { bytes, damaged };
 }

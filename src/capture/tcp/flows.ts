@@ -162,14 +162,17 @@ export class FlowTable {
     this.buckets = new Array<Flow | undefined>(1 << bits).fill(undefined);
   }
 
-  /** Hash of the 4-tuple at the given offsets and the zone; `len` is 4 or 16. */
+  /**
+   * Hash of the 4-tuple at the given offsets and the zone; `len` is 4 or 16. A signed 32-bit
+   * value (only its low bits pick a bucket): it stays a small integer, never a boxed double.
+   */
   static hashOf(b: Uint8Array, so: number, dOff: number, len: number, sport: number, dport: number, zone: number): number {
     let h = Math.imul((sport * 65536 + dport) ^ zone, 0x9e3779b1);
     for (let i = 0; i < len; i += 4) {
       h = Math.imul(h ^ u32be(b, so + i), 0x85ebca6b);
       h = Math.imul(h ^ u32be(b, dOff + i), 0xc2b2ae35);
     }
-    return (h ^ (h >>> 16)) >>> 0;
+    return h ^ (h >>> 16);
   }
 
   /**

@@ -43,6 +43,15 @@ export const DEFAULT_FLOW_IDLE_SECONDS = 120;
 /** TCP destination ports where a connection picked up mid-stream is counted as a possibly missed name. */
 export const NAME_PORTS: readonly number[] = [80, 443, 8080, 8443, 853];
 
+/**
+ * First bytes that may start what the stream layer reads: a TLS handshake (0x16) or the
+ * change_cipher_spec before a second hello (0x14), an HTTP method or a PROXY v1 header (A-Z),
+ * a PROXY v2 header (CR). A segment starting with any other byte is the middle of a stream.
+ */
+const MAY_START = new Uint8Array(256);
+for (const c of [0x0d, 0x14, 0x16]) MAY_START[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) MAY_START[c] = 1;
+
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
@@ -73,9 +82,16 @@ export class TcpStreams {
   private readonly flows: FlowTable;
   private readonly namePort = new Uint8Array(65536);
   private readonly dnsPort: Uint8Array;
-  /** The current segment's presence-filter key and tuple hash (-1: not computed yet). */
+  /** The current segment's presence-filter key and tuple hash (`hashed`: computed yet). */
   private qk = 0;
-  private hash = -1;
+  private hash = 0;
+  private hashed = false;
+  /**
+   * The current segment's sequence number of its first data byte (mod 2^32). A field rather
+   * than an argument: a value above 2^31 is a double, and passing it to a call that is not
+   * inlined would box it, for most segments. Starts as a double so it never changes representation.
+   */
+  private seq = 0.5;
   /** Bytes of an HTTP body the last `consume` left to come. */
   private httpSkip = 0;
   /** In to and out of `consume`: the HTTP stream is inside a chunked body (Flow.httpChunked). */
@@ -139,15 +155,17 @@ export class TcpStreams {
     const alen = this.ctx.af === 4 ? 4 : 16;
     const zone = this.ctx.zone;
     this.qk = FlowTable.quickKey(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport, zone);
-    this.hash = -1; // computed when needed (a lookup past the filter, or a new flow)
+    this.hashed = false; // computed when needed (a lookup past the filter, or a new flow)
     let flow: Flow | undefined;
     if (flows.mayContain(this.qk)) {
+      this.hashed = true;
       this.hash = FlowTable.hashOf(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport, zone);
       flow = flows.find(this.hash, this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, this.ctx.af, sport, dport, zone);
     }
     // RFC 9293 §3.4: a SYN occupies the sequence number before its data, if it has any (TCP
     // Fast Open, RFC 7413, sends the ClientHello or request in the SYN).
     const dataSeq = flags & TCP_SYN ? (seq + 1) >>> 0 : seq;
+    this.seq = dataSeq;
     if (flow === undefined) {
       if (syn) {
         // A client opens a connection: remember where its stream starts, so segments that
@@ -155,9 +173,9 @@ export class TcpStreams {
         const f = this.newFlow(sport, dport);
         f.isn = seq;
         f.nextSeq = dataSeq;
-        if (p < end) this.feed(f, b, p, end, dataSeq);
+        if (p < end) this.feed(f, b, p, end);
       } else if (p < end) {
-        this.fresh(b, p, end, dataSeq, sport, dport);
+        this.fresh(b, p, end, sport, dport);
       }
       return;
     }
@@ -169,8 +187,8 @@ export class TcpStreams {
     }
     if (flags & TCP_RST) return this.endFlow(flow, 'end');
     if (p < end) {
-      if (flow.state === FlowState.Ignore) this.afterDone(flow, b, p, end, dataSeq);
-      else this.feed(flow, b, p, end, dataSeq);
+      if (flow.state === FlowState.Ignore) this.afterDone(flow, b, p, end);
+      else this.feed(flow, b, p, end);
     }
     if (flags & TCP_FIN) this.endFlow(flow, 'end');
   }
@@ -188,7 +206,10 @@ export class TcpStreams {
   /** A new flow for the current packet's 4-tuple (`qk`/`hash` of this packet, set in tcp()). */
   private newFlow(sport: number, dport: number): Flow {
     const alen = this.ctx.af === 4 ? 4 : 16;
-    if (this.hash < 0) this.hash = FlowTable.hashOf(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport, this.ctx.zone);
+    if (!this.hashed) {
+      this.hashed = true;
+      this.hash = FlowTable.hashOf(this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, alen, sport, dport, this.ctx.zone);
+    }
     return this.flows.create(this.hash, this.qk, this.ctx.addrBuf, this.ctx.srcOff, this.ctx.dstOff, this.ctx.af, sport, dport, this.ctx.zone, this.ctx.nowMicros);
   }
 
@@ -210,14 +231,15 @@ export class TcpStreams {
    * evasion tools split the first bytes on purpose): wait for more before deciding.
    */
   private couldStart(b: Uint8Array, p: number, end: number): boolean {
-    if (end - p >= SHORT_PREFIX) return false;
-    const c = b[p]!;
-    return c === 0x16 || c === 0x14 || (c >= 0x41 && c <= 0x5a) || c === 0x0d;
+    return end - p < SHORT_PREFIX && MAY_START[b[p]!] === 1;
   }
 
-  /** A data segment of a connection with no flow state (no SYN seen, or state forgotten). */
-  private fresh(b: Uint8Array, p: number, end: number, seq: number, sport: number, dport: number): void {
-    const segEnd = (seq + (end - p)) >>> 0;
+  /** A data segment (its sequence number in `seq`) of a connection with no flow state (no SYN seen, or state forgotten). */
+  private fresh(b: Uint8Array, p: number, end: number, sport: number, dport: number): void {
+    const segEnd = (this.seq + (end - p)) >>> 0;
+    // Most such segments are bulk data: when the first byte starts nothing (and no DNS port
+    // says otherwise), the PROXY, TLS and HTTP probes below would all say no.
+    if (MAY_START[b[p]!] === 0 && this.dnsPort[sport] !== 1 && this.dnsPort[dport] !== 1) return this.midstream(sport, dport, segEnd);
     const px = proxyHeaderLength(b, p, end);
     if (px > 0) {
       // A load balancer's PROXY header opens the stream: what follows it is the client's.
@@ -242,6 +264,11 @@ export class TcpStreams {
       this.append(f, b.subarray(p, end));
       return;
     }
+    this.midstream(sport, dport, segEnd);
+  }
+
+  /** A connection picked up mid-stream: to a name port, a name may have been missed. */
+  private midstream(sport: number, dport: number, segEnd: number): void {
     if (this.namePort[dport] === 1) {
       // Counted once per connection: the tombstone absorbs its later segments.
       this.app.count(NAME_MIDSTREAM);
@@ -287,12 +314,13 @@ export class TcpStreams {
    * in it is reported again (as tshark, which does not dissect a retransmission twice); of a
    * segment partly old, the new bytes only.
    */
-  private afterDone(flow: Flow, b: Uint8Array, p: number, end: number, seq: number): void {
+  private afterDone(flow: Flow, b: Uint8Array, p: number, end: number): void {
+    const seq = this.seq;
     const segEnd = (seq + (end - p)) >>> 0;
     if (seqDiff(segEnd, flow.nextSeq) <= 0) return;
     const old = seqDiff(flow.nextSeq, seq);
     if (old > 0) p += old;
-    const kind = this.classify(b, p, end, flow.sport, flow.dport);
+    const kind = MAY_START[b[p]!] === 0 && this.dnsPort[flow.sport] !== 1 && this.dnsPort[flow.dport] !== 1 ? AppKind.Unknown : this.classify(b, p, end, flow.sport, flow.dport);
     if (kind === AppKind.Unknown) {
       flow.nextSeq = segEnd;
       if (this.ctx.nowMicros - flow.lastMicros > 1_000_000) this.flows.touch(flow, this.ctx.nowMicros);
@@ -302,8 +330,9 @@ export class TcpStreams {
     this.message(flow, kind, b.subarray(p, end), segEnd, flow.sport, flow.dport);
   }
 
-  /** A segment of a flow under reassembly: put it in sequence order, then try the parser. */
-  private feed(flow: Flow, b: Uint8Array, p: number, end: number, seq: number): void {
+  /** A segment (its sequence number in `seq`) of a flow under reassembly: put it in sequence order, then try the parser. */
+  private feed(flow: Flow, b: Uint8Array, p: number, end: number): void {
+    const seq = this.seq;
     this.flows.touch(flow, this.ctx.nowMicros);
     const d = seqDiff(seq, flow.nextSeq);
     if (d > 0) {
