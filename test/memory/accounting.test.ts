@@ -120,6 +120,9 @@ describe('DNS-answer cache accounting', () => {
   });
 });
 
+/** Native (malloc) bytes of one AES-ECB cipher context; see the QUIC test. */
+const NATIVE_ECB_CONTEXT_BYTES = 1_350;
+
 const HELLO = clientHello({ sni: 'ksn-url-geo.kaspersky-labs.com' });
 
 describe('decoder table accounting', () => {
@@ -181,6 +184,9 @@ describe('decoder table accounting', () => {
       }),
     );
     expect(kept.pending().quicConnections).toBe(N);
-    expectHonest(kept.memory().quic, grew);
+    // Each connection's header-protection cipher is an OpenSSL context outside the JS heap, so
+    // the heap cannot see it: 1,357-1,388 B each by RSS (20,000 aes-128-ecb contexts kept alive,
+    // Node 20 x64). CONN_BYTES charges it, so it is added to the growth here.
+    expectHonest(kept.memory().quic, grew + N * NATIVE_ECB_CONTEXT_BYTES);
   });
 });
