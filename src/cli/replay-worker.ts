@@ -4,13 +4,12 @@
  * the time it is judged at to the main thread, which analyses the inputs in their order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Observation } from '../capture/observation.js';
 import { readCapture } from '../capture/read/source.js';
-import type { PacketTime } from '../common/time.js';
 import { Engine, engineLimits } from '../engine/engine.js';
 import { policyFrom } from '../engine/policy.js';
 import { KasmonError } from '../errors.js';
 import { quietConfig } from './common.js';
+import { encodeJudged, type Judged } from './replay-wire.js';
 
 export interface WorkerJob {
   input: string;
@@ -21,10 +20,9 @@ export interface WorkerJob {
   observer: string | undefined;
 }
 
-export type Judged = [o: Observation, at: number, time: PacketTime];
-
 export type WorkerMessage =
-  | { t: 'obs'; batch: Judged[] }
+  /** A batch of judged observations, encoded by replay-wire.ts. */
+  | { t: 'obs'; rows: string }
   | { t: 'progress'; bytes: number; frames: number }
   | { t: 'done'; read: import('../capture/read/source.js').ReadResult; totals: import('../engine/decode-totals.js').DecodeTotals; errors: { analysis: number; output: number; first: string | undefined } }
   | { t: 'error'; message: string; usage: boolean; exitCode: number | undefined };
@@ -37,7 +35,7 @@ async function run(job: WorkerJob): Promise<void> {
   let batch: Judged[] = [];
   const flush = (): void => {
     if (batch.length === 0) return;
-    port.postMessage({ t: 'obs', batch } satisfies WorkerMessage);
+    port.postMessage({ t: 'obs', rows: encodeJudged(batch) } satisfies WorkerMessage);
     batch = [];
   };
   const engine = new Engine(policyFrom(config), {
@@ -70,4 +68,16 @@ async function run(job: WorkerJob): Promise<void> {
   }
 }
 
-if (parentPort !== null) void run(workerData as WorkerJob);
+/**
+ * The first input comes with the worker; each further one as a message once the last is done,
+ * and `null` when there are no more (the worker then lets its port go and exits). Inputs are
+ * run one at a time: a new message arrives only after 'done' or 'error'.
+ */
+if (parentPort !== null) {
+  const port = parentPort;
+  port.on('message', (job: WorkerJob | null) => {
+    if (job === null) port.close();
+    else void run(job);
+  });
+  void run(workerData as WorkerJob);
+}
