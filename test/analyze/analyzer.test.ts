@@ -8,27 +8,12 @@ import { Matcher } from '../../src/analyze/hostnames.js';
 import { DEFAULT_CUTOFF_MICROS, phaseOf } from '../../src/analyze/phases.js';
 import type { Observation, ObservationKind } from '../../src/capture/observation.js';
 import { loadConfig } from '../../src/config/load.js';
+import { observation, S } from '../helpers/analysis.js';
 
 const config = loadConfig();
 const CUT = DEFAULT_CUTOFF_MICROS;
-const S = 1_000_000;
 
-function obs(kind: ObservationKind, name: string, tsMicros: number, src = '198.18.0.11', extra: Partial<Observation> = {}): Observation {
-  const sec = Math.floor(tsMicros / S);
-  return {
-    kind,
-    name,
-    time: { sec, nsec: (tsMicros - sec * S) * 1000, digits: 6 },
-    tsMicros,
-    frame: 1,
-    src,
-    dst: '198.19.0.1',
-    sport: 40000,
-    dport: kind === 'dns_query' ? 53 : 443,
-    transport: kind === 'dns_query' || kind === 'quic_sni' ? 'udp' : 'tcp',
-    ...extra,
-  };
-}
+const obs = (kind: ObservationKind, name: string, tsMicros: number, src = '198.18.0.11', extra: Partial<Observation> = {}): Observation => observation(kind, name, tsMicros, src, extra);
 
 function analyzer(
   over: Partial<AnalysisPolicy> = {},
