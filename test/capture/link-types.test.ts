@@ -29,7 +29,6 @@ import {
   arcnet,
   chdlc,
   concat,
-  dnsQuery,
   eth,
   eth8023,
   ETH_IPV4,
@@ -38,7 +37,6 @@ import {
   fddi,
   IPPROTO_UDP,
   ipv4,
-  ipv6,
   LINKTYPE,
   llcSnap,
   mpls,
@@ -53,40 +51,16 @@ import {
   udp,
   wlan,
 } from '../helpers/packets.js';
-import { decodeAll, pcapFile, T0 } from '../helpers/pcap.js';
+import { decodeAll, pcapFile } from '../helpers/pcap.js';
+import { C4, C6, R4, udpDns, v4, v6, want } from '../helpers/wrapped-query.js';
 
 /**
  * The link types a capture tool or a span hands over besides Ethernet, SLL and raw IP (issue
  * 14): PPP in its framings, Cisco HDLC, FDDI and 802.3 with LLC/SNAP, ARCnet, NFLOG, PKTAP and
  * 802.11 data frames bare, under radiotap and under PPI. Each wraps the same DNS query.
  */
-const NAME = 's01.upd.kaspersky.com';
-const Q = dnsQuery(NAME);
-const C4 = '198.18.0.10';
-const R4 = '198.19.0.53';
-const C6 = 'fd00:0:0:1::10';
-const R6 = 'fd00::53';
 
-const udpDns = (): Uint8Array => udp({ sport: 40000, dport: 53 }, Q);
-const v4 = (): Uint8Array => ipv4({ src: C4, dst: R4, proto: IPPROTO_UDP }, udpDns());
-const v6 = (): Uint8Array => ipv6({ src: C6, dst: R6, next: IPPROTO_UDP }, udpDns());
 
-function want(af: 4 | 6, extra: Partial<Observation> = {}): Observation {
-  return {
-    kind: 'dns_query',
-    name: NAME,
-    qtype: 'A',
-    time: { sec: T0, nsec: 0, digits: 6 },
-    tsMicros: T0 * 1_000_000,
-    frame: 1,
-    src: af === 4 ? C4 : C6,
-    dst: af === 4 ? R4 : R6,
-    sport: 40000,
-    dport: 53,
-    transport: 'udp',
-    ...extra,
-  };
-}
 
 async function decodeOne(linktype: number, frame: Uint8Array) {
   return decodeAll(pcapFile([{ data: frame }], { linktype }));

@@ -9,7 +9,6 @@ import type { DecodeIssue } from '../../src/capture/issues.js';
 import type { Observation } from '../../src/capture/observation.js';
 import {
   concat,
-  dnsQuery,
   erspan2,
   erspan3,
   eth,
@@ -52,26 +51,18 @@ import {
   vxlan,
 } from '../helpers/packets.js';
 import { decodeAll, pcapFile, T0 } from '../helpers/pcap.js';
+import { C4, C6, Q, R4, R6, udpDns, v4, v6, want } from '../helpers/wrapped-query.js';
 
 /**
  * One DNS query for s01.upd.kaspersky.com, from an inner client to an inner resolver, wrapped
  * in every link type and encapsulation the decoder follows. Outer tunnel endpoints use other
  * addresses, so a test sees at once whether the inner or the outer header was reported.
  */
-const NAME = 's01.upd.kaspersky.com';
-const Q = dnsQuery(NAME);
-const C4 = '198.18.0.10';
-const R4 = '198.19.0.53';
-const C6 = 'fd00:0:0:1::10';
-const R6 = 'fd00::53';
 const OUTER_A4 = '198.18.200.1';
 const OUTER_B4 = '198.18.200.2';
 const OUTER_A6 = 'fd00:ffff::1';
 const OUTER_B6 = 'fd00:ffff::2';
 
-const udpDns = (): Uint8Array => udp({ sport: 40000, dport: 53 }, Q);
-const v4 = (): Uint8Array => ipv4({ src: C4, dst: R4, proto: IPPROTO_UDP }, udpDns());
-const v6 = (): Uint8Array => ipv6({ src: C6, dst: R6, next: IPPROTO_UDP }, udpDns());
 const ethV4 = (): Uint8Array => eth({ type: ETH_IPV4 }, v4());
 const ethV6 = (): Uint8Array => eth({ type: ETH_IPV6 }, v6());
 /** Outer IPv4 packet between the tunnel endpoints. */
@@ -79,22 +70,6 @@ const outer4 = (proto: number, payload: Uint8Array): Uint8Array => eth({ type: E
 const outer6 = (next: number, payload: Uint8Array): Uint8Array => eth({ type: ETH_IPV6 }, ipv6({ src: OUTER_A6, dst: OUTER_B6, next }, payload));
 const outerUdp = (dport: number, payload: Uint8Array, sport = 49152): Uint8Array => outer4(IPPROTO_UDP, udp({ sport, dport }, payload));
 
-function want(af: 4 | 6, extra: Partial<Observation> = {}): Observation {
-  return {
-    kind: 'dns_query',
-    name: NAME,
-    qtype: 'A',
-    time: { sec: T0, nsec: 0, digits: 6 },
-    tsMicros: T0 * 1_000_000,
-    frame: 1,
-    src: af === 4 ? C4 : C6,
-    dst: af === 4 ? R4 : R6,
-    sport: 40000,
-    dport: 53,
-    transport: 'udp',
-    ...extra,
-  };
-}
 
 async function decodeOne(linktype: number, frame: Uint8Array, origLen?: number) {
   return decodeAll(pcapFile([origLen === undefined ? { data: frame } : { data: frame, origLen }], { linktype }));
