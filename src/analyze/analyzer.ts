@@ -8,6 +8,7 @@ import { FINDING_SEVERITY, FINDINGS, type Finding } from './findings.js';
 import type { RuleMatch } from './hostnames.js';
 import { phaseOf, type Phase } from './phases.js';
 import type { AnalysisPolicy } from './policy.js';
+import { inScope } from './scope.js';
 import { CATEGORIES, SEVERITIES, severityAtLeast, type Category } from './rules.js';
 import { Timeline } from './timeline.js';
 
@@ -53,6 +54,8 @@ export class Analyzer {
   readonly timeline = new Timeline();
   private policy: AnalysisPolicy;
   observations = 0;
+  /** Observations outside the report's scope (--since/--until/--client), not analysed. */
+  outOfScope = 0;
   alertsRaised = 0;
   /** Post-cutoff contacts folded into a later alert (or never repeated). */
   alertsSuppressed = 0;
@@ -92,6 +95,12 @@ export class Analyzer {
   onObservation(o: Observation, at: number = o.tsMicros, time: PacketTime = o.time, age = 0): void {
     this.observations++;
     const p = this.policy;
+    if (p.scope !== undefined && !inScope(p.scope, clientOf(o), o.tsMicros)) {
+      this.outOfScope++;
+      // The DNS-answer cache still learns (scope.ts): a connection in the scope may use the address.
+      if (o.kind === 'dns_answer') this.answer(o, p.matcher.match(o.name), at);
+      return;
+    }
     let m: RuleMatch | undefined;
     let evidence: number;
     let name = o.name;

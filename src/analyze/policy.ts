@@ -1,6 +1,7 @@
 import type { KasperskyNetworks } from './attribution.js';
 import type { UpdatePaths } from './findings.js';
 import type { RuleMatch } from './hostnames.js';
+import type { ReportScope } from './scope.js';
 import type { Severity } from './rules.js';
 
 /**
@@ -26,4 +27,6 @@ export interface AnalysisPolicy {
   readonly updatePaths: UpdatePaths;
   /** Configured Kaspersky address ranges (attribution.kaspersky_networks). */
   readonly kasperskyNetworks: KasperskyNetworks;
+  /** --since/--until/--client of a report (scope.ts); undefined: everything. */
+  readonly scope?: ReportScope | undefined;
 }

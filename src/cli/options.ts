@@ -76,6 +76,31 @@ const config = {
   ifEmpty: 'name a YAML file, or leave --config out to use the defaults',
 } as const satisfies OptionSpec;
 
+/** A report's scope (analyze/scope.ts), for replay and analyze. */
+const since = {
+  name: 'since',
+  type: 'string',
+  arg: 'TIMESTAMP',
+  help: 'report and alert only on contacts at or after this packet time (ISO 8601 with a zone)',
+  more: 'As editcap -A: the window starts at --since (inclusive) and ends before --until (exclusive); a contact is judged by its own packet time. Decoding still covers the whole input, and DNS answers outside the window still attribute connections inside it.',
+  ifEmpty: 'give a time like 2024-10-01T00:00:00Z, or leave --since out',
+} as const satisfies OptionSpec;
+const until = {
+  name: 'until',
+  type: 'string',
+  arg: 'TIMESTAMP',
+  help: 'report and alert only on contacts before this packet time (ISO 8601 with a zone)',
+  ifEmpty: 'give a time like 2024-10-08T00:00:00Z, or leave --until out',
+} as const satisfies OptionSpec;
+const client = {
+  name: 'client',
+  type: 'string',
+  multiple: true,
+  arg: 'CIDR',
+  help: 'report and alert only on clients in CIDR, or one address',
+  ifEmpty: 'give a network like 198.18.0.0/24 or an address like fd00::11',
+} as const satisfies OptionSpec;
+
 export const HELP_OPTION = { name: 'help', short: 'h', type: 'boolean', help: 'show this help and exit' } as const satisfies OptionSpec;
 
 // ─── the commands ────────────────────────────────────────────────────────────────────────
@@ -130,6 +155,9 @@ export const REPLAY = {
       type: 'boolean',
       help: 'exit 4 when any client contacted Kaspersky at or after the cutoff',
     },
+    since,
+    until,
+    client,
     {
       name: 'jobs',
       short: 'j',
@@ -153,7 +181,7 @@ export const REPLAY = {
       type: 'string',
       arg: 'SECONDS',
       default: '60',
-      help: 'seconds of packet time between the samples of --openmetrics (default 60)',
+      help: 'seconds of packet time between the samples of --openmetrics',
     },
   ],
   examples: [
@@ -211,6 +239,9 @@ export const ANALYZE = {
     { name: 'cutoff', type: 'string', arg: 'TIMESTAMP', help: 'override the cutoff: ISO 8601 with a zone', ifEmpty: "give a time like 2024-09-29T04:00:00Z, or leave --cutoff out to use the config's" },
     { name: 'observer', type: 'string', arg: 'NAME', help: "sensor name in alerts and the report (default: the config's, else the host name)", ifEmpty: "give a sensor name, or leave --observer out" },
     { name: 'fail-on-alert', type: 'boolean', help: 'exit 4 when any client contacted Kaspersky at or after the cutoff' },
+    since,
+    until,
+    client,
   ],
   examples: [['kasmon analyze --format html shard1.obs.ndjson shard2.obs.ndjson > report.html', 'one report from two shards']],
 } as const satisfies CommandSpec;

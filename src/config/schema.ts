@@ -4,7 +4,8 @@
  * snake_case; the Config type is camelCase. How files are found, layered and frozen is
  * load.ts; how YAML nodes are read is yaml-reader.ts.
  */
-import { parseCidr, type KasperskyNetwork } from '../analyze/attribution.js';
+import type { KasperskyNetwork } from '../analyze/attribution.js';
+import { parseCidr } from '../common/cidr.js';
 import type { UpdatePath } from '../analyze/findings.js';
 import { CATEGORIES, CONFIDENCES, SEVERITIES, compilePattern } from '../analyze/rules.js';
 import type { Category, CompiledPattern, CompiledRule, Confidence, Severity } from '../analyze/rules.js';

@@ -3,6 +3,7 @@ import { KasperskyNetworks } from '../analyze/attribution.js';
 import { UpdatePaths } from '../analyze/findings.js';
 import { Matcher } from '../analyze/hostnames.js';
 import type { AnalysisPolicy } from '../analyze/policy.js';
+import type { ReportScope } from '../analyze/scope.js';
 import { NameFilter } from '../capture/app/name-filter.js';
 import type { Config } from '../config/load.js';
 
@@ -47,7 +48,13 @@ export function policyFrom(config: Config): Policy {
     internalResolvers: new Set(config.dns.internalResolvers),
     updatePaths: new UpdatePaths(config.updatePaths),
     kasperskyNetworks: new KasperskyNetworks(config.attribution.kasperskyNetworks),
+    scope: undefined,
   });
+}
+
+/** The same policy, its reports and alerts limited to `scope` (replay/analyze --since, --until, --client). */
+export function scopedPolicy(p: Policy, scope: ReportScope | undefined): Policy {
+  return scope === undefined ? p : Object.freeze({ ...p, scope });
 }
 
 function rulesHash(config: Config): string {

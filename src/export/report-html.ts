@@ -1,6 +1,6 @@
 import type { ClientState } from '../analyze/clients.js';
 import { CATEGORIES } from '../analyze/rules.js';
-import { clientReport, type ClientReport, type Report } from './report.js';
+import { clientReport, scopeText, type ClientReport, type Report } from './report.js';
 
 /**
  * The report as one self-contained HTML page, for a manager: a summary, a timeline chart of
@@ -226,6 +226,7 @@ export function* renderHtml(r: Report, title = 'kasmon replay report'): Generato
   yield `<title>${esc(title)} — ${esc(r.observer)}</title><style>${CSS}</style></head><body><main>`;
   yield `<h1>Kaspersky contacts after the US ban cutoff</h1>`;
   yield `<p class="meta">${esc(title)} · observer <b>${esc(r.observer)}</b> · cutoff <b>${esc(r.cutoff)}</b> (packet time) · ${r.inputs.map((i) => esc(i.file)).join(', ') || 'live capture'}</p>`;
+  if (r.scope !== undefined) yield `<p class="meta" id="scope">Limited to ${esc(scopeText(r.scope))}.</p>`;
   for (const w of r.warnings) yield `<div class="warn">${esc(w)}</div>`;
   yield `<div class="cards">` +
     `<div class="card${t.clients_after_cutoff > 0 ? ' bad' : ''}"><b id="n-after">${t.clients_after_cutoff}</b>clients contacted Kaspersky after the cutoff</div>` +

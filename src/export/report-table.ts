@@ -1,5 +1,5 @@
 import type { ClientState } from '../analyze/clients.js';
-import { clientReport, type ClientReport, type Report } from './report.js';
+import { clientReport, scopeText, type ClientReport, type Report } from './report.js';
 
 /** The replay report as a readable text table (the default `kasmon replay` output). */
 
@@ -84,6 +84,7 @@ export function* renderTable(r: Report): Generator<string> {
     pending.length = 0;
   };
   L.push(`kasmon replay — cutoff ${r.cutoff} (packet time), observer ${r.observer}`);
+  if (r.scope !== undefined) L.push(`scope: ${scopeText(r.scope)}`);
   for (const w of r.warnings) L.push(`WARNING: ${w}`);
   for (const i of r.inputs) {
     L.push(`input ${i.file}: ${i.format}${i.gzip ? '+gzip' : ''}, ${i.frames} frames, ${humanBytes(i.bytes)}${i.damaged ? `  DAMAGED: ${i.damaged}` : ''}`);

@@ -47,6 +47,11 @@ export interface ReplayReport {
   cutoff: string;
   observer: string;
   /**
+   * Present only when the report was limited (--since, --until, --client): the window of packet
+   * time, the client networks, and how many observations fell outside and were not analysed.
+   */
+  scope?: { since: string | null; until: string | null; clients: string[]; observations_outside: number };
+  /**
    * What the reader must know first, in words: large parts of the input that could not be
    * decoded (coverage.ts). Empty when there is nothing to say.
    */
@@ -196,6 +201,9 @@ export function buildReport(src: ReportSource | Engine, reads: readonly ReadResu
   return {
     cutoff: policy.config.cutoff.iso,
     observer: policy.observer,
+    ...(policy.scope !== undefined
+      ? { scope: { since: policy.scope.since ?? null, until: policy.scope.until ?? null, clients: [...policy.scope.clientNets], observations_outside: a?.outOfScope ?? 0 } }
+      : {}),
     warnings: coverageWarnings(coverage, d),
     coverage,
     inputs: reads.map((x) => ({ file: x.input, format: x.format, gzip: x.gzip, frames: x.frames, bytes: x.bytes, damaged: x.damaged ?? null })),
@@ -294,4 +302,11 @@ function* jsonArray(states: readonly ClientState[], observer: string): Generator
     yield `${i === 0 ? '' : ','}\n    ${text}`;
   }
   yield '\n  ]';
+}
+
+/** --since/--until/--client in words. */
+export function scopeText(s: NonNullable<ReplayReport['scope']>): string {
+  const when = s.since !== null && s.until !== null ? `from ${s.since} to before ${s.until}` : s.since !== null ? `from ${s.since} on` : s.until !== null ? `before ${s.until}` : 'at any time';
+  const who = s.clients.length > 0 ? `of clients in ${s.clients.join(', ')}` : 'of every client';
+  return `contacts ${when} (packet time) ${who}; ${s.observations_outside} observation${s.observations_outside === 1 ? '' : 's'} outside it not analysed`;
 }

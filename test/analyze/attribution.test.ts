@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { Analyzer } from '../../src/analyze/analyzer.js';
 import type { AlertDecision } from '../../src/analyze/alerts.js';
-import { addressWords, DnsAnswerCache, KasperskyNetworks, parseCidr } from '../../src/analyze/attribution.js';
+import { DnsAnswerCache, KasperskyNetworks } from '../../src/analyze/attribution.js';
+import { addressWords, parseCidr } from '../../src/common/cidr.js';
 import { UpdatePaths } from '../../src/analyze/findings.js';
 import { Matcher } from '../../src/analyze/hostnames.js';
 import { DEFAULT_CUTOFF_MICROS } from '../../src/analyze/phases.js';
