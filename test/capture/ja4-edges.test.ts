@@ -102,6 +102,19 @@ describe('long lists, odd versions, and the memo under pressure', () => {
     expect(ja4(hello({}), 't')).toBe(reference(hello({}), 't'));
   });
 
+  test('the scratch key grows for whichever list is long: tens of thousands of extensions, then more signature algorithms', () => {
+    // Longer than any other test's lists, so the key must grow here whatever ran before; each
+    // list's length is part of what it is sized for. Parts b and c are compared (the a part's
+    // counts stop at 99, the reference's do not).
+    const noGrease = (v: number): boolean => (v & 0x0f0f) !== 0x0a0a; // the reference keeps GREASE
+    const exts = [0x0000, 0x0010, ...Array.from({ length: 40_000 }, (_, i) => 0x0100 + i).filter(noGrease)];
+    const byExts = hello({ extensions: exts });
+    expect(ja4(byExts, 't').split('_').slice(1)).toEqual(reference(byExts, 't').split('_').slice(1));
+    const sigs = Array.from({ length: 100_000 }, (_, i) => 0x0100 + (i % 0xfe00)).filter(noGrease);
+    const bySigs = hello({ signatureAlgorithms: sigs });
+    expect(ja4(bySigs, 't').split('_').slice(1)).toEqual(reference(bySigs, 't').split('_').slice(1));
+  });
+
   test('supported_versions holding only 0x0000: the version is that value (unknown, 00), not legacy_version', () => {
     const h = hello({ supportedVersions: [0x0000], legacyVersion: 0x0303 });
     expect(ja4(h, 't').slice(0, 4)).toBe('t00d');
