@@ -34,7 +34,7 @@ import {
 } from '../../src/capture/app/quic.js';
 import { QuicVersion } from '../../src/capture/app/quic-crypto.js';
 import { parseClientHello } from '../../src/capture/app/tls.js';
-import { NAME_INCOMPLETE } from '../../src/capture/unrecovered.js';
+import { NAME_EVICTED, NAME_INCOMPLETE } from '../../src/capture/unrecovered.js';
 import { clientInitialDatagrams, concat, fakeClientHello, frames, hex, longPacket, sealInitial, splitCrypto, toHex, type InitialSpec } from '../helpers/quic.js';
 
 const DCID = hex('0011223344556677');
@@ -247,6 +247,13 @@ describe('guessing the salt of an unknown version: its limits', () => {
     }
   });
 
+  test('an unknown version is tried at a Length of exactly 20 (packet number + sample), and learned from it', () => {
+    const asm = new QuicInitialAssembler();
+    const d = seal(new Uint8Array(0), { version: V, like: QuicVersion.V1 }); // 4-byte packet number, 16-byte tag
+    expect(asm.onDatagram(d, TUPLE, 1)).toBeUndefined();
+    expect(asm.knows(V)).toBe(true);
+  });
+
   test('a salt is tried only with its own packet-type layout', () => {
     // v1's salt and labels, but the Initial type bits of v2 (0b01, a 0-RTT in v1's layout)
     const asm = new QuicInitialAssembler();
@@ -315,6 +322,21 @@ describe('connections', () => {
     expect(again.map((d, i) => outcome(asm.onDatagram(d, TUPLE, 2 + i)))).toEqual([undefined, 'dnl-01.geo.kaspersky.com']);
   });
 
+  test("a client's original keys follow it to a new DCID only within its version, even where two versions share a salt", () => {
+    // drafts 27 and 28 derive the same Initial keys from one DCID (one salt, one label set)
+    const [head, tail] = splitCrypto(BIG, 2);
+    if (head === undefined || tail === undefined) throw new Error('no pieces');
+    const switched = (version: number): Uint8Array =>
+      seal(frames.crypto(tail.offset, tail.data), { version, dcid: hex('5e5e5e5e'), keyDcid: DCID, pn: 1, minSize: 1200 });
+    const first = (): QuicInitialAssembler => {
+      const asm = new QuicInitialAssembler();
+      expect(asm.onDatagram(seal(frames.crypto(head.offset, head.data), { version: QuicVersion.DRAFT_27, minSize: 1200 }), TUPLE, 1)).toBeUndefined();
+      return asm;
+    };
+    expect(outcome(first().onDatagram(switched(QuicVersion.DRAFT_27), TUPLE, 2))).toBe('dnl-01.geo.kaspersky.com');
+    expect(first().onDatagram(switched(QuicVersion.DRAFT_28), TUPLE, 2)).toBe(QUIC_DECRYPT_FAILED);
+  });
+
   test("the server's Initial is recognised on a 5-tuple with a zone, and only in the same zone", () => {
     const asm = new QuicInitialAssembler();
     const clientScid = hex('e5ec6b26');
@@ -374,6 +396,20 @@ describe('connections', () => {
     asm.onDatagram(a[0] ?? new Uint8Array(), TUPLE, 6_000_000);
     asm.finish();
     expect(asm.pendingCount).toBe(0);
+  });
+
+  test('an evicted connection counts as a name not recovered only while its ClientHello is incomplete', () => {
+    const other = '198.18.0.11|1|198.19.0.5|443';
+    const evictFirst = (first: Uint8Array): IssueCounter => {
+      const issues = new IssueCounter();
+      const asm = new QuicInitialAssembler({ maxPending: 1, issues });
+      asm.onDatagram(first, TUPLE, 1);
+      asm.onDatagram(helloInitial(QuicVersion.V1, 'next.kaspersky.com', { dcid: hex('0d0d0d0d0d0d0d0d') }), other, 2);
+      expect([asm.evictions, issues.get(QUIC_EVICTED)]).toEqual([1, 1]);
+      return issues;
+    };
+    expect(evictFirst(helloInitial(QuicVersion.V1, 'done.kaspersky.com')).get(NAME_EVICTED)).toBe(0);
+    expect(evictFirst(clientInitialDatagrams(BIG, { dcid: DCID, packets: 2 })[0] ?? new Uint8Array()).get(NAME_EVICTED)).toBe(1);
   });
 
   test('finish() counts the incomplete ClientHellos, not the finished ones', () => {
@@ -472,6 +508,22 @@ describe('byte accounting and the budget', () => {
     }
   });
 
+  test('the buffer is sized to what arrived, rounded up to 256 bytes, grows only past its end, and then at least doubles', () => {
+    const asm = new QuicInitialAssembler();
+    const held = (buffer: number, ranges = 1): number => CONN_BYTES + buffer + BUFFER_OVERHEAD + ranges * RANGE_BYTES;
+    const part = (from: number, to: number, pn: number): Uint8Array => seal(frames.crypto(from, BIG.subarray(from, to)), { pn, minSize: 1200 });
+    asm.onDatagram(part(0, 300, 0), TUPLE, 1);
+    expect(asm.bytes).toBe(held(512));
+    asm.onDatagram(part(300, 512, 1), TUPLE, 2); // ends exactly where the buffer does
+    expect(asm.bytes).toBe(held(512));
+    asm.onDatagram(part(512, 600, 2), TUPLE, 3); // 768 would hold it; twice 512 is more
+    expect(asm.bytes).toBe(held(1024));
+    asm.onDatagram(part(1500, 1600, 3), TUPLE, 4); // 1792 would hold it: doubled again
+    expect(asm.bytes).toBe(held(2048, 2));
+    asm.onDatagram(seal(frames.crypto(5000, new Uint8Array(100).fill(7)), { pn: 4, minSize: 1200 }), TUPLE, 5); // past twice: to what arrived, rounded up
+    expect(asm.bytes).toBe(held(5120, 3));
+  });
+
   test('a budget smaller than one connection still reassembles it (the connection never evicts itself)', () => {
     const asm = new QuicInitialAssembler({ budgetBytes: 1000 });
     const d = clientInitialDatagrams(BIG, { dcid: DCID, packets: 2 });
@@ -500,6 +552,7 @@ describe('byte accounting and the budget', () => {
       for (let i = 1; i <= 3; i++) asm.onDatagram(small(i), `198.18.0.${i}|1|198.19.0.5|443`, i);
       asm.onDatagram(last ?? new Uint8Array(), TUPLE, 10);
       expect(issues.get(QUIC_EVICTED)).toBe(asm.evictions);
+      expect(issues.get(NAME_EVICTED)).toBe(0); // the evicted ones had returned their ClientHellos
       return asm;
     };
     const peak = run(1e9).bytes; // three finished connections and the growing one
