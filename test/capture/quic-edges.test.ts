@@ -470,6 +470,24 @@ describe('CRYPTO reassembly to the byte', () => {
     expect(toHex(asm.onDatagram(p3, TUPLE, 3) as Uint8Array)).toBe(toHex(ch2));
   });
 
+  test('a second ClientHello is not taken while only its start is held, however long the first one was', () => {
+    const ch1 = fakeClientHello({ sni: 'ds.kaspersky.com', size: 600 });
+    const ch2 = fakeClientHello({ sni: 'ds.kaspersky.com', size: 1000 });
+    const stream = concat(ch1, ch2);
+    const asm = new QuicInitialAssembler();
+    const part = (from: number, to: number, pn: number): Uint8Array => seal(frames.crypto(from, stream.subarray(from, to)), { pn, minSize: 1200 });
+    expect(toHex(asm.onDatagram(part(0, 900, 0), TUPLE, 1) as Uint8Array)).toBe(toHex(ch1));
+    expect(asm.onDatagram(part(900, 1200, 1), TUPLE, 2)).toBeUndefined(); // 600 of ch2's 1000 bytes
+    expect(toHex(asm.onDatagram(part(1200, 1600, 2), TUPLE, 3) as Uint8Array)).toBe(toHex(ch2));
+  });
+
+  test('a handshake header is judged once its 4 bytes are there, not on 2 of them', () => {
+    const asm = new QuicInitialAssembler();
+    expect(asm.onDatagram(seal(frames.crypto(0, hex('0101')), { minSize: 1200 }), TUPLE, 1)).toBeUndefined();
+    expect(asm.pendingCount).toBe(1);
+    expect(asm.onDatagram(seal(frames.crypto(2, hex('0000')), { pn: 1, minSize: 1200 }), TUPLE, 2)).toBe(QUIC_CRYPTO_TOO_LONG); // 0x010000 bytes
+  });
+
   test('a minimal ClientHello resent after a Retry is reported once; a message too short for a random is never taken for a resend', () => {
     const minimal = concat(hex('01 000022 0303'), new Uint8Array(32).fill(0x5a)); // 4 + 34 bytes: version and random only
     const asm = new QuicInitialAssembler();
@@ -494,8 +512,10 @@ describe('byte accounting and the budget', () => {
     // complete: the buffer is released, one merged range is left
     asm.onDatagram(d[1] ?? new Uint8Array(), TUPLE, 2);
     expect(asm.bytes).toBe(CONN_BYTES + RANGE_BYTES);
-    // a retransmission of what was returned allocates nothing
+    // a retransmission of what was returned allocates nothing, up to its last byte
     asm.onDatagram(d[0] ?? new Uint8Array(), TUPLE, 3);
+    expect(asm.bytes).toBe(CONN_BYTES + RANGE_BYTES);
+    expect(asm.onDatagram(d[1] ?? new Uint8Array(), TUPLE, 4)).toBeUndefined();
     expect(asm.bytes).toBe(CONN_BYTES + RANGE_BYTES);
   });
 
