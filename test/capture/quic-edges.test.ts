@@ -562,6 +562,18 @@ describe('byte accounting and the budget', () => {
     expect([exact.evictions, exact.bytes]).toEqual([0, 3 * CONN_BYTES]);
   });
 
+  test('one CRYPTO frame that outgrows the budget evicts two connections at once', () => {
+    const issues = new IssueCounter();
+    // three finished connections (CONN_BYTES + one range each), then a frame at [4000, 5000): a 5120-byte buffer
+    const asm = new QuicInitialAssembler({ budgetBytes: 13_000, issues });
+    for (let i = 1; i <= 3; i++) asm.onDatagram(helloInitial(QuicVersion.V1, `s${i}.kaspersky.com`, { dcid: Uint8Array.of(i, i, i, i, i, i, i, i) }), `198.18.0.${i}|1|198.19.0.5|443`, i);
+    expect([asm.evictions, asm.bytes]).toEqual([0, 3 * (CONN_BYTES + RANGE_BYTES)]);
+    const huge = fakeClientHello({ sni: 'big.kaspersky.com', size: 5000 });
+    expect(asm.onDatagram(seal(frames.crypto(4000, huge.subarray(4000)), { minSize: 1200 }), TUPLE, 10)).toBeUndefined();
+    expect([asm.evictions, issues.get(QUIC_EVICTED), asm.pendingCount]).toEqual([2, 2, 2]);
+    expect(asm.bytes).toBe(2 * CONN_BYTES + 2 * RANGE_BYTES + 5120 + BUFFER_OVERHEAD);
+  });
+
   test('a connection whose buffer grows evicts as many others as needed, and the budget may be met exactly', () => {
     const small = (i: number): Uint8Array => helloInitial(QuicVersion.V1, `s${i}.kaspersky.com`, { dcid: Uint8Array.of(i, i, i, i, i, i, i, i) });
     const huge = fakeClientHello({ sni: 'big.kaspersky.com', size: 5000 });
