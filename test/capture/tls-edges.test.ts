@@ -6,7 +6,10 @@
 import { describe, expect, test } from 'vitest';
 import { isIssue } from '../../src/capture/issues.js';
 import {
+  looksLikeTlsHandshake,
+  MAX_RECORD_FRAGMENT,
   parseClientHello,
+  readClientHelloMessage,
   TLS_BAD_ALPN,
   TLS_BAD_CIPHER_SUITES,
   TLS_BAD_EXTENSIONS,
@@ -15,7 +18,9 @@ import {
   TLS_BAD_SUPPORTED_VERSIONS,
   TLS_MALFORMED_HELLO,
   type ClientHello,
+  type ClientHelloMessageResult,
 } from '../../src/capture/app/tls.js';
+import { handshakeMessage } from '../helpers/tls.js';
 
 function hex(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -86,5 +91,45 @@ describe('extension lists that must fill their extension exactly', () => {
     const h = parseClientHello(withExts(ext(0x0000, cat(u16(name.length), name)), ext(0x0010, hex('0003 02 6832'))));
     expect(isIssue(h)).toBe(false);
     if (!isIssue(h)) expect([h.sni, h.alpn]).toEqual(['a.b.com', ['h2']]);
+  });
+});
+
+/** A handshake record (type 22) of `version` around `fragment`. */
+function rec(fragment: Uint8Array, version = 0x0301): Uint8Array {
+  return cat(Uint8Array.of(22), u16(version), u16(fragment.length), fragment);
+}
+function needed(r: ClientHelloMessageResult): number | string {
+  if (isIssue(r)) return r.key;
+  return r.status === 'need_more' ? r.needed : r.status;
+}
+
+describe('records around the ClientHello', () => {
+  const hello = handshakeMessage({ sni: 'rec.kaspersky.com' });
+
+  test('the probe judges the bytes from its offset to its end', () => {
+    const b = cat(hex('0000'), hex('16 0303 00'), hex('00'));
+    expect(looksLikeTlsHandshake(b, 2, 7)).toBe(true); // 5 bytes: no handshake type yet to check
+    expect(looksLikeTlsHandshake(cat(b, hex('02')), 2, 8)).toBe(false); // a ServerHello
+  });
+
+  test('a record version of 3.4 is accepted, 3.5 is not', () => {
+    const ok = readClientHelloMessage(rec(hello, 0x0304));
+    expect(isIssue(ok) ? ok.key : ok.status).toBe('complete');
+    expect(needed(readClientHelloMessage(rec(hello, 0x0305)))).toBe('tls/invalid/bad_record_version');
+  });
+
+  test(`a record of exactly ${MAX_RECORD_FRAGMENT} bytes holding the ClientHello and what follows it`, () => {
+    const r = readClientHelloMessage(rec(cat(hello, new Uint8Array(MAX_RECORD_FRAGMENT - hello.length).fill(0x16))));
+    expect(isIssue(r) ? r.key : r.status).toBe('complete');
+    if (!isIssue(r) && r.status === 'complete') expect([r.message.length, r.consumed]).toEqual([hello.length, 5 + hello.length]);
+  });
+
+  test('how many more bytes a cut stream needs', () => {
+    // the compatibility change_cipher_spec record, 3 of its 6 bytes: 3 more, a record header and a handshake header
+    expect(needed(readClientHelloMessage(hex('14 0303')))).toBe(3 + 5 + 4);
+    // a record cut inside the handshake header: 2 of its 4 bytes
+    expect(needed(readClientHelloMessage(hex('16 0301 0010 01 00')))).toBe(2);
+    // 2 header bytes in a record of their own, then a record header cut after 2 bytes
+    expect(needed(readClientHelloMessage(hex('16 0301 0002 01 00  16 03')))).toBe(3 + 2);
   });
 });
