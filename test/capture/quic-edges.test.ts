@@ -144,6 +144,13 @@ describe('the walk over a datagram', () => {
     }
   });
 
+  test('a 0-RTT or Handshake packet cut short by the datagram ends the walk quietly (only a cut Initial is counted)', () => {
+    for (const type of ['zero_rtt', 'handshake'] as const) {
+      const cut = longPacket(type, QuicVersion.V1, DCID, new Uint8Array(900).fill(7)).subarray(0, 500);
+      expect(new QuicInitialAssembler().onDatagram(cut, TUPLE, 1)).toBeUndefined();
+    }
+  });
+
   test('an Initial after an unusable one in the same datagram still gives its ClientHello', () => {
     const tooShort = concat(hex('c0 00000001 08'), DCID, hex('00 00 0a'), new Uint8Array(10));
     const ackOnly = seal(frames.ack(0));
@@ -245,6 +252,11 @@ describe('guessing the salt of an unknown version: its limits', () => {
       expect(asm.onDatagram(valid(V, spec), TUPLE, 1)).toBe(QUIC_UNSUPPORTED_VERSION);
       expect(asm.knows(V)).toBe(false);
     }
+  });
+
+  test('an unknown version is guessed past a token (the Length follows it)', () => {
+    const asm = new QuicInitialAssembler();
+    expect(outcome(asm.onDatagram(valid(V, { token: hex('0102030405060708090a') }), TUPLE, 1))).toBe('guessed.kaspersky.com');
   });
 
   test('an unknown version is tried at a Length of exactly 20 (packet number + sample), and learned from it', () => {
