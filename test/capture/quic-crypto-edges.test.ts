@@ -7,9 +7,11 @@ import {
   hkdfExtract,
   hkdfLabel,
   HP_SAMPLE_LEN,
+  learnedVersion,
   HP_SAMPLE_OFFSET,
   openPacket,
   QuicVersion,
+  quicVersionInfo,
   type PacketKeys,
 } from '../../src/capture/app/quic-crypto.js';
 import { concat, frames, hex, sealInitial, toHex } from '../helpers/quic.js';
@@ -76,5 +78,14 @@ describe('openPacket on its own', () => {
     const opened = openPacket(keys(), sealInitial({ dcid, pn, pnLength: 2 }, payload), pnOffset, pn - 1);
     expect(opened?.pn).toBe(pn);
     expect(toHex(opened?.payload ?? new Uint8Array())).toBe(toHex(payload));
+  });
+});
+
+describe('a learned version', () => {
+  test('keeps the parameters of the candidate that opened it, under its own number and an 8-digit name', () => {
+    const like = quicVersionInfo(QuicVersion.V1);
+    if (like === undefined) throw new Error('no v1');
+    const v = learnedVersion(0x00abcdef, like);
+    expect([v.version, v.name, v.salt, v.types]).toEqual([0x00abcdef, `0x00abcdef (${like.name})`, like.salt, like.types]);
   });
 });
