@@ -89,3 +89,13 @@ describe('a learned version', () => {
     expect([v.version, v.name, v.salt, v.types]).toEqual([0x00abcdef, `0x00abcdef (${like.name})`, like.salt, like.types]);
   });
 });
+
+describe('decodePacketNumber at the top of the packet-number space', () => {
+  test('a candidate one window below 2^62 is not moved up past 2^62 - 1 (RFC 9000 Appendix A.3)', () => {
+    // 4-byte encoding: window 2^32; all values here are exact doubles
+    const largest = 2 ** 62 - 2 ** 31;
+    expect(decodePacketNumber(largest, 0, 4)).toBe(2 ** 62 - 2 ** 32);
+    // one window lower, the same candidate arithmetic does move up
+    expect(decodePacketNumber(largest - 2 ** 32, 0, 4)).toBe(2 ** 62 - 2 ** 32);
+  });
+});
