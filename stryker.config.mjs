@@ -20,7 +20,7 @@ export default {
     'test/analyze/**/*.test.ts',
     'test/engine/**/*.test.ts',
     'test/memory/**/*.test.ts',
-    'test/capture/{dns,dns-compression,dns-differential,http,http-edges,tls,quic,quic-crypto-edges,ja4,ja4-edges,ja4-fixtures,name-filter,tcp-reassembly,regressions}.test.ts',
+    'test/capture/{dns,dns-compression,dns-differential,http,http-edges,tls,tls-edges,quic,quic-edges,quic-crypto-edges,quic-versions,ja4,ja4-edges,ja4-fixtures,name-filter,tcp-reassembly,tcp-wild,regressions}.test.ts',
     'test/config.test.ts',
   ],
   mutate: [

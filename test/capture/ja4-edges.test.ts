@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { alpnCode, ja4 } from '../../src/capture/app/ja4.js';
+import { alpnCode, ja4, ja4MemoEntries, MAX_MEMO } from '../../src/capture/app/ja4.js';
 import type { ClientHello } from '../../src/capture/app/tls.js';
 
 /** JA4 at its edges (src/capture/app/ja4.ts): the ALPN code at the borders of [0-9A-Za-z], and a memo that never hands one hello's fingerprint to another. */
@@ -36,6 +36,9 @@ describe('alpnCode at the borders of [0-9A-Za-z]', () => {
     { alpn: 'a{', want: '6b' }, // 61 7b
     { alpn: 'a`', want: '60' }, // 61 60
     { alpn: 'x', want: 'xx' },
+    // bytes below 0x10: their hex has a leading zero
+    { alpn: '\x01\x0a', want: '0a' },
+    { alpn: '\x05a', want: '01' },
   ])('$alpn → $want', ({ alpn, want }) => {
     expect(alpnCode(alpn)).toBe(want);
   });
@@ -81,5 +84,60 @@ describe('the fingerprint memo keeps hellos apart', () => {
       }
     }
     expect(new Set(variants.map(([, h]) => reference(h, 't'))).size).toBe(variants.length);
+  });
+});
+
+describe('long lists, odd versions, and the memo under pressure', () => {
+  test('more than 64 values in a list, in any order, are sorted like a short one', () => {
+    const ciphers = Array.from({ length: 80 }, (_, i) => 0xc000 + ((i * 37) % 80)); // a permutation, not sorted
+    const exts = [0x0000, 0x0010, ...Array.from({ length: 70 }, (_, i) => 0x0100 + ((i * 13) % 70))];
+    const h = hello({ cipherSuites: ciphers, extensions: exts });
+    expect(ja4(h, 't')).toBe(reference(h, 't'));
+  });
+
+  test('a hostile hello with hundreds of signature algorithms', () => {
+    const sigs = Array.from({ length: 600 }, (_, i) => 0x0400 + i);
+    const h = hello({ signatureAlgorithms: sigs });
+    expect(ja4(h, 't')).toBe(reference(h, 't'));
+    expect(ja4(hello({}), 't')).toBe(reference(hello({}), 't'));
+  });
+
+  test('the scratch key grows for whichever list is long: tens of thousands of extensions, then more signature algorithms', () => {
+    // Longer than any other test's lists, so the key must grow here whatever ran before; each
+    // list's length is part of what it is sized for. Parts b and c are compared (the a part's
+    // counts stop at 99, the reference's do not).
+    const noGrease = (v: number): boolean => (v & 0x0f0f) !== 0x0a0a; // the reference keeps GREASE
+    const exts = [0x0000, 0x0010, ...Array.from({ length: 40_000 }, (_, i) => 0x0100 + i).filter(noGrease)];
+    const byExts = hello({ extensions: exts });
+    expect(ja4(byExts, 't').split('_').slice(1)).toEqual(reference(byExts, 't').split('_').slice(1));
+    const sigs = Array.from({ length: 100_000 }, (_, i) => 0x0100 + (i % 0xfe00)).filter(noGrease);
+    const bySigs = hello({ signatureAlgorithms: sigs });
+    expect(ja4(bySigs, 't').split('_').slice(1)).toEqual(reference(bySigs, 't').split('_').slice(1));
+  });
+
+  test('supported_versions holding only 0x0000: the version is that value (unknown, 00), not legacy_version', () => {
+    const h = hello({ supportedVersions: [0x0000], legacyVersion: 0x0303 });
+    expect(ja4(h, 't').slice(0, 4)).toBe('t00d');
+    expect(ja4(h, 't')).toBe(reference(h, 't'));
+  });
+
+  test('two hellos whose memo keys hash alike (a 32-bit FNV-1a collision) still get their own fingerprints', () => {
+    // Found by a search over the last two signature algorithms (ja4.ts hashes its key with FNV-1a):
+    // these two hellos differ only there, and their keys collide.
+    const a = hello({ supportedVersions: [0x0304], signatureAlgorithms: [0x0403, 0x9902, 0xe68f] });
+    const b = hello({ supportedVersions: [0x0304], signatureAlgorithms: [0x0403, 0x7e03, 0x1e18] });
+    expect(ja4(a, 't')).toBe(reference(a, 't'));
+    expect(ja4(b, 't')).toBe(reference(b, 't'));
+    expect(ja4(a, 't')).toBe(reference(a, 't'));
+    expect(reference(a, 't')).not.toBe(reference(b, 't'));
+  });
+
+  test(`the memo never holds more than ${MAX_MEMO} fingerprints`, () => {
+    let most = 0;
+    for (let i = 0; i <= MAX_MEMO + 1; i++) {
+      ja4(hello({ signatureAlgorithms: [0x0403, 0x1000 + i] }), 't');
+      most = Math.max(most, ja4MemoEntries());
+    }
+    expect(most).toBe(MAX_MEMO);
   });
 });

@@ -123,6 +123,8 @@ export interface InitialSpec {
   side?: 'client' | 'server';
   /** Append PADDING until the whole packet is at least this long (client datagrams: 1200). */
   minSize?: number;
+  /** Long Packet Type bits written in the header. @default the sealing version's Initial type */
+  typeBits?: number;
 }
 
 /**
@@ -140,7 +142,7 @@ export function sealInitial(spec: InitialSpec, payload: Uint8Array): Uint8Array 
   const token = spec.token ?? new Uint8Array(0);
 
   const headStart = concat(
-    Uint8Array.of(0xc0 | (v.types.initial << 4) | (pnLength - 1)),
+    Uint8Array.of(0xc0 | ((spec.typeBits ?? v.types.initial) << 4) | (pnLength - 1)),
     Buffer.from([version >>> 24, (version >>> 16) & 0xff, (version >>> 8) & 0xff, version & 0xff]),
     Uint8Array.of(spec.dcid.length),
     spec.dcid,

@@ -103,7 +103,7 @@ export function ja4(hello: ClientHello, transport: 't' | 'q'): string {
  * Entries, and values per entry: real hellos need 50-150 values, while a hostile one can list
  * thousands; only keys up to this size are kept, so the memo stays under ~8 MiB.
  */
-const MAX_MEMO = 4096;
+export const MAX_MEMO = 4096;
 const MAX_MEMO_KEY = 1024;
 const memo = new Map<number, { key: Uint16Array; value: string }>();
 

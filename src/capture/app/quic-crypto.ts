@@ -235,7 +235,11 @@ export function deriveInitialKeys(
   known: QuicVersionInfo | undefined = undefined,
 ): PacketKeys | undefined {
   const v = known ?? VERSIONS.get(version);
-  if (v === undefined) return undefined;
+  return v === undefined ? undefined : initialKeys(v, dcid, side);
+}
+
+/** One side's Initial keys for a connection of version `v` (RFC 9001 §5.2). */
+export function initialKeys(v: QuicVersionInfo, dcid: Uint8Array, side: 'client' | 'server'): PacketKeys {
   const s = initialSecrets(v, dcid);
   return packetKeys(v, side === 'client' ? s.client : s.server);
 }

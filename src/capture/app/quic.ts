@@ -20,8 +20,8 @@ import { ByteReader, u24be, u32be, u8 } from '../../common/bytes.js';
 import { defineIssue, type DecodeIssue, type IssueCounter } from '../issues.js';
 import { NAME_EVICTED, NAME_IDLE, NAME_INCOMPLETE } from '../unrecovered.js';
 import {
-  deriveInitialKeys,
   GUESS_CANDIDATES,
+  initialKeys,
   learnedVersion,
   openPacket,
   quicVersionInfo,
@@ -116,8 +116,8 @@ export const DEFAULT_QUIC_BYTES = 16 * 1024 * 1024;
  */
 export const CONN_BYTES = 3072;
 /** A reassembly buffer's cost besides its bytes; a CRYPTO range's. */
-const BUFFER_OVERHEAD = 240;
-const RANGE_BYTES = 32;
+export const BUFFER_OVERHEAD = 240;
+export const RANGE_BYTES = 32;
 /** Idle time (packet time) after which a connection is forgotten: 10 s covers Initial
  *  retransmission timeouts (RFC 9002 §6.2) of a lossy handshake. */
 export const PENDING_TIMEOUT_MICROS = 10_000_000;
@@ -169,9 +169,9 @@ export function looksLikeQuicInitial(b: Uint8Array): boolean {
     // to 1200 bytes) is worth trying the known salts on (QuicInitialAssembler.guessVersion).
     if (version === 0 || type > 1 || b.length < MIN_INITIAL_DATAGRAM || isGrease(version)) return false;
   } else if (type !== v.types.initial) return false;
-  const r = new ByteReader(b, 5);
-  const dcil = r.u8();
-  if (dcil === undefined || dcil > MAX_CID_LEN || !r.skip(dcil)) return false;
+  const dcil = u8(b, 5);
+  const r = new ByteReader(b, 6);
+  if (dcil > MAX_CID_LEN || !r.skip(dcil)) return false;
   const scil = r.u8();
   if (scil === undefined || scil > MAX_CID_LEN || !r.skip(scil)) return false;
   const tokenLen = varint(r);
@@ -234,8 +234,8 @@ const EMPTY = new Uint8Array(0);
 const RANDOM_AT = 6;
 const RANDOM_END = RANDOM_AT + 32;
 
+/** a equals b[bStart, bStart + a.length); the caller guarantees b is long enough. */
 function sameBytes(a: Uint8Array, b: Uint8Array, bStart: number): boolean {
-  if (bStart + a.length > b.length) return false;
   for (let i = 0; i < a.length; i++) if (u8(a, i) !== u8(b, bStart + i)) return false;
   return true;
 }
@@ -345,9 +345,9 @@ export class QuicInitialAssembler {
       }
 
       // RFC 9000 §17.2: DCID Length (8), DCID, SCID Length (8), SCID
-      const r = new ByteReader(payload, off + 5);
-      const dcil = r.u8();
-      if (dcil === undefined || !r.skip(dcil)) return issue ?? QUIC_TRUNCATED_HEADER;
+      const dcil = u8(payload, off + 5);
+      const r = new ByteReader(payload, off + 6);
+      if (!r.skip(dcil)) return issue ?? QUIC_TRUNCATED_HEADER;
       if (dcil > MAX_CID_LEN) return issue ?? QUIC_BAD_HEADER;
       const dcidAt = r.pos - dcil;
       const scil = r.u8();
@@ -427,9 +427,9 @@ export class QuicInitialAssembler {
     const tries = this.guessTries.get(version) ?? 0;
     if (isGrease(version) || tries >= MAX_GUESS_TRIES || (tries === 0 && this.guessTries.size >= MAX_GUESSED_VERSIONS)) return undefined;
     this.guessTries.set(version, tries + 1);
-    const r = new ByteReader(payload, off + 5);
-    const dcil = r.u8();
-    if (dcil === undefined || dcil > MAX_CID_LEN || !r.skip(dcil)) return undefined;
+    const dcil = u8(payload, off + 5); // onDatagram checked that 6 bytes are there
+    const r = new ByteReader(payload, off + 6);
+    if (dcil > MAX_CID_LEN || !r.skip(dcil)) return undefined;
     const dcid = payload.subarray(r.pos - dcil, r.pos);
     const scil = r.u8();
     if (scil === undefined || scil > MAX_CID_LEN || !r.skip(scil)) return undefined;
@@ -441,8 +441,7 @@ export class QuicInitialAssembler {
     const type = (u8(payload, off) >> 4) & 0x03;
     for (const c of GUESS_CANDIDATES) {
       if (c.types.initial !== type) continue;
-      const keys = deriveInitialKeys(version, dcid, 'client', c);
-      if (keys !== undefined && openPacket(keys, packet, r.pos - off, -1) !== undefined) {
+      if (openPacket(initialKeys(c, dcid, 'client'), packet, r.pos - off, -1) !== undefined) {
         const learned = learnedVersion(version, c);
         this.guessed.set(version, learned);
         return learned;
@@ -471,7 +470,6 @@ export class QuicInitialAssembler {
         return undefined;
       }
       opened = openPacket(conn.keys, packet, pnOffset, conn.largestPn);
-      if (opened === undefined) return QUIC_DECRYPT_FAILED;
     } else {
       // Not the DCID a connection started with: maybe the client switched to the server's
       // chosen ID (RFC 9000 §7.2) and still uses the original keys (RFC 9001 §5.2).
@@ -487,12 +485,11 @@ export class QuicInitialAssembler {
     let freshKeys: PacketKeys | undefined;
     if (conn === undefined) {
       if (this.latest.has(reverseTuple(tuple))) return QUIC_SERVER_INITIAL;
-      freshKeys = deriveInitialKeys(version, dcid, 'client', v);
-      if (freshKeys === undefined) return unsupportedVersionIssue(version);
+      freshKeys = initialKeys(v, dcid, 'client');
       opened = openPacket(freshKeys, packet, pnOffset, -1);
-      if (opened === undefined) return QUIC_DECRYPT_FAILED;
-    } else {
-      if (opened === undefined) return QUIC_DECRYPT_FAILED;
+    }
+    if (opened === undefined) return QUIC_DECRYPT_FAILED;
+    if (conn !== undefined) {
       if (opened.pn > conn.largestPn) conn.largestPn = opened.pn;
       this.touch(conn, ts);
       if (conn.dead) return undefined;
@@ -504,9 +501,8 @@ export class QuicInitialAssembler {
     let res: Uint8Array | DecodeIssue | undefined = bad;
     if (data.length > 0) {
       // Only packets carrying CRYPTO data create state (ACK-only Initials need none).
-      if (conn === undefined && freshKeys !== undefined) {
-        conn = this.create(id, tuple, version, dcidHex, freshKeys, opened.pn, ts);
-      }
+      // freshKeys is set exactly when no connection owns the packet.
+      if (freshKeys !== undefined) conn = this.create(id, tuple, version, dcidHex, freshKeys, opened.pn, ts);
       if (conn !== undefined) res = this.addFrames(conn, offsets, data) ?? this.takeHello(conn) ?? bad;
     }
     offsets.length = 0;
@@ -515,11 +511,9 @@ export class QuicInitialAssembler {
   }
 
   private addFrames(conn: Conn, offsets: readonly number[], data: readonly Uint8Array[]): DecodeIssue | undefined {
+    // parseFrames fills the two lists together
     for (let i = 0; i < data.length; i++) {
-      const off = offsets[i];
-      const d = data[i];
-      if (off === undefined || d === undefined) break;
-      const failed = this.addRange(conn, off, d);
+      const failed = this.addRange(conn, offsets[i] ?? 0, data[i] ?? EMPTY);
       if (failed !== undefined) return this.kill(conn, failed);
     }
     return undefined;
@@ -613,7 +607,8 @@ export class QuicInitialAssembler {
       firstRandom: undefined,
       prevRandom: prev?.firstRandom,
       dcidHex,
-      afterVersionNegotiation: prev !== undefined && prev.version !== version && prev.dcidHex === dcidHex && prev.firstRandom !== undefined,
+      // (the same DCID on the same 5-tuple makes a new entry only in another version)
+      afterVersionNegotiation: prev !== undefined && prev.dcidHex === dcidHex && prev.firstRandom !== undefined,
     };
     this.conns.set(id, conn);
     this.latest.set(tuple, conn);
@@ -638,7 +633,7 @@ export class QuicInitialAssembler {
   private recharge(conn: Conn): void {
     const held = CONN_BYTES + (conn.buf.length > 0 ? conn.buf.length + BUFFER_OVERHEAD : 0) + conn.ranges.length * RANGE_BYTES;
     if (held === conn.bytes) return;
-    if (this.conns.get(conn.id) === conn) this.bytes += held - conn.bytes;
+    this.bytes += held - conn.bytes; // conn is always a tracked one here
     conn.bytes = held;
     while (this.bytes > this.budget && this.evictOldest(conn));
   }
@@ -651,7 +646,7 @@ export class QuicInitialAssembler {
   }
 
   private remove(conn: Conn): void {
-    if (this.conns.get(conn.id) === conn) this.bytes -= conn.bytes;
+    this.bytes -= conn.bytes; // only tracked connections are removed
     this.conns.delete(conn.id);
     if (this.latest.get(conn.tuple) === conn) this.latest.delete(conn.tuple);
   }
