@@ -152,10 +152,11 @@ export class Decoder implements Layers, DnsSink, HttpSink {
     this.quic.expire(now);
   }
 
-  /** End of input: flows and handshakes still waiting for bytes are counted as unrecovered. */
+  /** End of input: flows, handshakes and fragment trains still waiting for bytes are counted as unrecovered. */
   finish(): void {
     this.tcp.finish();
     this.quic.finish();
+    this.defrag.finish();
   }
 
   /** Evictions and timeouts from bounded state tables, by table. */

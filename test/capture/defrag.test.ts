@@ -13,6 +13,7 @@ import { describe, expect, test } from 'vitest';
 import type { DecoderOptions } from '../../src/capture/decoder.js';
 import {
   Defragmenter,
+  FRAG_AT_END,
   FRAG_BUDGET,
   FRAG_EVICTED,
   FRAG_INCONSISTENT,
@@ -167,10 +168,18 @@ async function check(c: Case, opts: DecoderOptions = {}): Promise<void> {
     const t = time(i + 1, c.at).time;
     return { data, ts: { sec: t.sec, nsec: t.nsec } };
   });
-  const { observations, decoder } = await decodeAll(pcapFile(frames, { linktype: LINKTYPE.ETHERNET }), opts);
+  // Before the end of input, then after it: every train still waiting is dropped, and the
+  // live ones (not the tombstones of dropped datagrams) are counted as incomplete at the end.
+  const { observations, decoder } = await decodeAll(pcapFile(frames, { linktype: LINKTYPE.ETHERNET }), { ...opts, finish: false });
   expect(observations).toStrictEqual(c.want);
   expect(issueCounts(decoder.issues.rows())).toStrictEqual(c.issues ?? {});
   expect(decoder.pending().fragmentTrains).toBe(c.pendingTrains ?? 0);
+  decoder.finish();
+  expect(decoder.pending().fragmentTrains).toBe(0);
+  const { [FRAG_AT_END.key]: atEnd = 0, ...rest } = issueCounts(decoder.issues.rows());
+  expect(rest).toStrictEqual(c.issues ?? {});
+  expect(atEnd).toBeLessThanOrEqual(c.pendingTrains ?? 0);
+  expect(observations).toStrictEqual(c.want);
 }
 
 // ─────────────────────────────── cases ───────────────────────────────
@@ -285,6 +294,25 @@ for (const af of [4, 6] as const) {
     });
   });
 }
+
+describe('end of input', () => {
+  test('a train still waiting is dropped and counted once as incomplete at the end; a tombstone is not', () => {
+    const seen: string[] = [];
+    const d = new Defragmenter((i) => seen.push(i.key));
+    expect(d.add('live', 0, true, 17, new Uint8Array(8), T0, 65_515)).toBeUndefined();
+    // Two fragments that overlap with other bytes: the datagram is dropped, its tombstone waits.
+    d.add('dead', 0, true, 17, new Uint8Array(16), T0, 65_515);
+    d.add('dead', 8, true, 17, new Uint8Array(16).fill(1), T0, 65_515);
+    expect(seen).toEqual([FRAG_OVERLAP.key]);
+    expect(d.pending).toBe(2);
+    d.finish();
+    expect(seen).toEqual([FRAG_OVERLAP.key, FRAG_AT_END.key]);
+    expect(d.pending).toBe(0);
+    expect(d.bytes).toBe(0);
+    d.finish();
+    expect(seen).toHaveLength(2);
+  });
+});
 
 describe('IPv4 only', () => {
   test('the key includes the protocol: same id, different protocol → different datagrams', async () => {

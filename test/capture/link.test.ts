@@ -50,6 +50,7 @@ import {
   udp,
   vxlan,
 } from '../helpers/packets.js';
+import { FRAG_AT_END } from '../../src/capture/packet/defrag.js';
 import { decodeAll, pcapFile, T0 } from '../helpers/pcap.js';
 import { C4, C6, Q, R4, R6, udpDns, v4, v6, want } from '../helpers/wrapped-query.js';
 
@@ -341,11 +342,15 @@ describe('IP fragments are put back together', () => {
     expect(decoder.pending().fragmentTrains).toBe(0);
   });
 
-  test('a lone first fragment yields nothing and stays pending', async () => {
+  test('a lone first fragment yields nothing and stays pending; at the end of input it is counted', async () => {
     const [first] = ipv4Fragments({ src: C4, dst: R4, proto: IPPROTO_UDP }, udpDns(), 24);
-    const { observations, decoder } = await decodeAll(pcapFile(frames([first!]), { linktype: LINKTYPE.RAW }));
+    const { observations, decoder } = await decodeAll(pcapFile(frames([first!]), { linktype: LINKTYPE.RAW }), { finish: false });
     expect(observations).toEqual([]);
     expect(decoder.pending().fragmentTrains).toBe(1);
+    expect(decoder.issues.get(FRAG_AT_END)).toBe(0);
+    decoder.finish();
+    expect(decoder.pending().fragmentTrains).toBe(0);
+    expect(decoder.issues.get(FRAG_AT_END)).toBe(1);
   });
 
   test.for([

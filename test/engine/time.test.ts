@@ -241,7 +241,8 @@ describe('ageing', () => {
     const { e, feed, judged, alerts } = engine({ ageing: 'wall' });
     feed(UPDATE, T0);
     feed(KSN, T0 + YEAR);
-    const afterFrame = performance.now();
+    // A whole number of ms: with a fraction, (t + 1000) - t can come out at 999.99999999 (doubles).
+    const afterFrame = Math.ceil(performance.now());
     e.tick(afterFrame); // the tick that sees the frames
     e.tick(afterFrame + 999);
     expect(judged()).toHaveLength(1);

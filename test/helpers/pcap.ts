@@ -280,14 +280,14 @@ export function packetTimeDriver(decoder: Decoder): (f: RawFrame) => void {
  * Writes `bytes` to a temp file and runs it through readCapture + Decoder the way the engine
  * does for a single input (see packetTimeDriver). KasmonErrors propagate.
  */
-export async function decodeAll(bytes: Uint8Array, opts: DecoderOptions & { ext?: string } = {}): Promise<Decoded> {
-  const { ext, ...decoderOpts } = opts;
+export async function decodeAll(bytes: Uint8Array, opts: DecoderOptions & { ext?: string; finish?: boolean } = {}): Promise<Decoded> {
+  const { ext, finish = true, ...decoderOpts } = opts;
   const path = writeTemp(bytes, ext);
   const observations: Observation[] = [];
   const decoder = new Decoder((o) => observations.push(o), decoderOpts);
   decoder.setSource(undefined);
   const result = await readCapture(path, packetTimeDriver(decoder), { onIssue: (i) => decoder.count(i) });
-  decoder.finish();
+  if (finish) decoder.finish();
   return { observations, decoder, result };
 }
 

@@ -25,6 +25,8 @@ export const FRAG_TOO_BIG = defineIssue('ipfrag', 'invalid', 'too_big');
 export const FRAG_TOO_MANY = defineIssue('ipfrag', 'skipped', 'too_many_fragments');
 export const FRAG_EVICTED = defineIssue('ipfrag', 'skipped', 'evicted');
 export const FRAG_TIMEOUT = defineIssue('ipfrag', 'skipped', 'timeout');
+/** The input ended while the train still waited for fragments (its datagram, and any name in it, is lost). */
+export const FRAG_AT_END = defineIssue('ipfrag', 'truncated', 'incomplete_at_end');
 export const FRAG_BUDGET = defineIssue('ipfrag', 'skipped', 'byte_budget');
 export const FRAG_INCONSISTENT = defineIssue('ipfrag', 'invalid', 'inconsistent_length');
 
@@ -159,6 +161,14 @@ export class Defragmenter {
     if (!first.value.dead) {
       this.evictions++;
       this.onIssue(issue);
+    }
+  }
+
+  /** End of input: every train still waiting is dropped and counted, as a timeout would have. */
+  finish(): void {
+    for (const t of this.trains.values()) {
+      this.remove(t);
+      if (!t.dead) this.onIssue(FRAG_AT_END);
     }
   }
 
